@@ -1,0 +1,1 @@
+"""Dataclasses and pure functions of the film: no I/O, no Qt."""
