@@ -1,0 +1,128 @@
+"""Numbered schema migrations, recorded in the database by sqlite-utils.
+
+Add a migration at the end; never edit one that has shipped. Each runs in its own
+transaction together with the record that it ran.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+MIGRATION_SET = "previz"
+
+migrations = Migrations(MIGRATION_SET)
+
+
+def _execute_all(db: Database, script: str) -> None:
+    # Not executescript(): it commits first, which would split a migration from the
+    # record that it ran.
+    for statement in script.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+@migrations(name="0001_core")
+def _core(db: Database) -> None:
+    _execute_all(
+        db,
+        """
+        CREATE TABLE project (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            title TEXT NOT NULL,
+            logline TEXT NOT NULL DEFAULT '',
+            aspect_ratio REAL NOT NULL,
+            fps REAL NOT NULL,
+            default_shot_duration REAL NOT NULL,
+            style_preset TEXT NOT NULL
+        );
+        CREATE TABLE media (
+            hash TEXT PRIMARY KEY,
+            size INTEGER NOT NULL,
+            mime TEXT NOT NULL DEFAULT '',
+            original_name TEXT NOT NULL DEFAULT '',
+            created TEXT NOT NULL
+        );
+        CREATE TABLE scenes (
+            id INTEGER PRIMARY KEY,
+            number TEXT NOT NULL,
+            heading TEXT NOT NULL,
+            int_ext TEXT NOT NULL DEFAULT '',
+            location TEXT NOT NULL DEFAULT '',
+            time_of_day TEXT NOT NULL DEFAULT '',
+            synopsis TEXT NOT NULL DEFAULT '',
+            position INTEGER NOT NULL,
+            script_text TEXT NOT NULL DEFAULT '',
+            characters TEXT NOT NULL DEFAULT '[]',
+            removed INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE TABLE shots (
+            id INTEGER PRIMARY KEY,
+            scene_id INTEGER NOT NULL REFERENCES scenes(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            size TEXT NOT NULL,
+            angle TEXT NOT NULL,
+            movement TEXT NOT NULL,
+            direction TEXT NOT NULL DEFAULT '',
+            lens_mm REAL NOT NULL,
+            duration REAL NOT NULL,
+            action TEXT NOT NULL DEFAULT '',
+            dialogue TEXT NOT NULL DEFAULT '',
+            notes TEXT NOT NULL DEFAULT '',
+            characters TEXT NOT NULL DEFAULT '[]',
+            prompt_override TEXT NOT NULL DEFAULT '',
+            negative_prompt TEXT NOT NULL DEFAULT '',
+            seed INTEGER,
+            locked_number TEXT,
+            hero_take_id INTEGER REFERENCES takes(id) ON DELETE SET NULL
+        );
+        CREATE TABLE takes (
+            id INTEGER PRIMARY KEY,
+            shot_id INTEGER NOT NULL REFERENCES shots(id) ON DELETE CASCADE,
+            kind TEXT NOT NULL CHECK (kind IN ('generated', 'drawn', 'imported')),
+            media_hash TEXT NOT NULL REFERENCES media(hash),
+            recipe TEXT NOT NULL DEFAULT '{}',
+            parent_id INTEGER REFERENCES takes(id) ON DELETE SET NULL,
+            starred INTEGER NOT NULL DEFAULT 0,
+            created TEXT NOT NULL
+        );
+        """
+    )
+
+
+@migrations(name="0002_cast_and_locations")
+def _cast(db: Database) -> None:
+    _execute_all(
+        db,
+        """
+        CREATE TABLE characters (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            description TEXT NOT NULL DEFAULT '',
+            reference_images TEXT NOT NULL DEFAULT '[]'
+        );
+        CREATE TABLE locations (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            description TEXT NOT NULL DEFAULT '',
+            reference_images TEXT NOT NULL DEFAULT '[]'
+        );
+        """
+    )
+
+
+@migrations(name="0003_listing_indexes")
+def _indexes(db: Database) -> None:
+    _execute_all(
+        db,
+        """
+        CREATE INDEX shots_by_scene ON shots(scene_id, position);
+        CREATE INDEX takes_by_shot ON takes(shot_id);
+        CREATE INDEX scenes_by_position ON scenes(position);
+        """
+    )
+
+
+def known_migration_names() -> list[str]:
+    """Names of every migration this version of previz knows, in order."""
+    return [migration.name for migration in migrations.pending(Database(memory=True))]

@@ -1,0 +1,31 @@
+"""Takes: the frames of a shot (generated, drawn, imported). Immutable once made."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timezone
+
+from sqlite_utils import Database
+
+from ..domain.model import Take
+from .rows import from_row, to_row
+
+
+def add_take(db: Database, take: Take) -> int:
+    """Record a take whose media is already stored; return its id."""
+    if not take.created:
+        stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        take = replace(take, created=stamp)
+    return db["takes"].insert(to_row(take)).last_pk
+
+
+def list_takes(db: Database, shot_id: int) -> list[Take]:
+    return [from_row(Take, row) for row in db["takes"].rows_where("shot_id = ?", [shot_id], order_by="id")]
+
+
+def get_take(db: Database, take_id: int) -> Take:
+    """One take by id. Raises ValueError if there is none."""
+    rows = list(db["takes"].rows_where("id = ?", [take_id]))
+    if not rows:
+        raise ValueError(f"no take with id {take_id}")
+    return from_row(Take, rows[0])

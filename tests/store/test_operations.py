@@ -1,0 +1,150 @@
+"""Every operation applies, undoes and redoes, each as one transaction."""
+
+import pytest
+
+from previz_app.domain.model import Scene, Shot, Take
+from previz_app.domain.vocabulary import ShotSize, TakeKind
+from previz_app.store import scenes, settings, shots, takes
+from previz_app.store import operations as ops
+from previz_app.store.media import add_media
+
+
+@pytest.fixture
+def board(folder):
+    """Two scenes (1: three shots, 2: two shots); shot 1 has two takes, the second derived."""
+    db = folder.db
+    with folder.transaction():
+        ids = [scenes.insert_scene(db, Scene(number=str(n), heading=f"INT. ROOM {n} - DAY", position=n - 1)) for n in (1, 2)]
+        for scene_id, count in zip(ids, (3, 2)):
+            for i in range(count):
+                shots.append_shot(db, Shot(scene_id=scene_id, action=f"s{scene_id}-{i}"))
+        first = shots.list_shots(db)[0].id
+        media = add_media(db, folder.media, b"frame")
+        take_a = takes.add_take(db, Take(shot_id=first, kind=TakeKind.drawn, media_hash=media))
+        take_b = takes.add_take(db, Take(shot_id=first, kind=TakeKind.generated, media_hash=media, parent_id=take_a))
+        other = shots.list_shots(db)[1].id
+        takes.add_take(db, Take(shot_id=other, kind=TakeKind.generated, media_hash=media, parent_id=take_b))
+        shots.update_shot(db, first, hero_take_id=take_b)
+    return folder, ids
+
+
+def snapshot(db):
+    tables = ("scenes", "shots", "takes", "project")
+    return {t: sorted(map(tuple, db.execute(f"SELECT * FROM {t}").fetchall())) for t in tables}
+
+
+def order(db):
+    return [(s.scene_id, s.action) for s in shots.list_shots(db)]
+
+
+def check_round_trip(db, operation):
+    """Apply, undo, redo: undo restores the database exactly, redo the applied state."""
+    history = ops.History(db)
+    before = snapshot(db)
+    history.perform(operation)
+    after = snapshot(db)
+    assert after != before
+    history.undo()
+    assert snapshot(db) == before
+    history.redo()
+    assert snapshot(db) == after
+    return history
+
+
+def test_edit_shot_field(board):
+    folder, _ = board
+    shot = shots.list_shots(folder.db)[2]
+    check_round_trip(folder.db, ops.EditShot(shot.id, "size", "ECU"))
+    assert shots.get_shot(folder.db, shot.id).size is ShotSize.ecu
+
+
+def test_edit_rejects_bad_values_before_touching_anything(board):
+    folder, _ = board
+    with pytest.raises(ValueError, match="unknown angle 'sideways'"):
+        ops.EditShot(1, "angle", "sideways")
+
+
+def test_edit_scene_and_project(board):
+    folder, ids = board
+    check_round_trip(folder.db, ops.EditScene(ids[0], "synopsis", "Mara waits."))
+    check_round_trip(folder.db, ops.EditProject("fps", 25.0))
+    assert settings.read_project(folder.db).fps == 25.0
+
+
+def test_insert_shot_in_the_middle_numbers_the_scene_again(board):
+    folder, ids = board
+    operation = ops.InsertShot(ids[0], 1, Shot(action="new"))
+    check_round_trip(folder.db, operation)
+    listed = shots.list_shots(folder.db, ids[0])
+    assert [s.action for s in listed] == ["s1-0", "new", "s1-1", "s1-2"]
+    assert [s.number for s in listed] == ["1", "1A", "1B", "1C"]
+    assert [s.position for s in listed] == [0, 1, 2, 3]
+
+
+def test_insert_outside_the_scene_fails_and_changes_nothing(board):
+    folder, ids = board
+    before = snapshot(folder.db)
+    with pytest.raises(ValueError, match="position 9 is outside the scene's 0..3"):
+        ops.perform(folder.db, ops.InsertShot(ids[0], 9))
+    assert snapshot(folder.db) == before
+
+
+def test_delete_shots_with_takes_restores_everything(board):
+    folder, ids = board
+    listed = shots.list_shots(folder.db)
+    history = check_round_trip(folder.db, ops.DeleteShots([listed[0].id, listed[4].id]))
+    assert order(folder.db) == [(ids[0], "s1-1"), (ids[0], "s1-2"), (ids[1], "s2-0")]
+    assert folder.db["takes"].count == 1  # the other shot's take, parent link cleared
+    history.undo()
+    assert shots.get_shot(folder.db, listed[0].id).hero_take_id is not None
+
+
+def test_move_shot_within_and_across_scenes(board):
+    folder, ids = board
+    first = shots.list_shots(folder.db)[0]
+    check_round_trip(folder.db, ops.MoveShot(first.id, ids[0], 2))
+    assert [a for _, a in order(folder.db)][:3] == ["s1-1", "s1-2", "s1-0"]
+    check_round_trip(folder.db, ops.MoveShot(first.id, ids[1], 1))
+    assert order(folder.db) == [
+        (ids[0], "s1-1"), (ids[0], "s1-2"), (ids[1], "s2-0"), (ids[1], "s1-0"), (ids[1], "s2-1"),
+    ]
+    positions = folder.db.execute("SELECT scene_id, position FROM shots ORDER BY scene_id, position").fetchall()
+    assert positions == [(ids[0], 0), (ids[0], 1), (ids[1], 0), (ids[1], 1), (ids[1], 2)]
+
+
+def test_move_scene(board):
+    folder, ids = board
+    check_round_trip(folder.db, ops.MoveScene(ids[1], 0))
+    assert [s.id for s in scenes.list_scenes(folder.db)] == [ids[1], ids[0]]
+    assert shots.list_shots(folder.db)[0].number == "2"
+
+
+def test_set_hero_take(board):
+    folder, _ = board
+    first = shots.list_shots(folder.db)[0]
+    take_ids = [t.id for t in takes.list_takes(folder.db, first.id)]
+    check_round_trip(folder.db, ops.SetHeroTake(first.id, take_ids[0]))
+    assert shots.get_shot(folder.db, first.id).hero_take_id == take_ids[0]
+    other = shots.list_shots(folder.db)[1]
+    with pytest.raises(ValueError, match=f"take {take_ids[0]} is not a take of shot {other.id}"):
+        ops.perform(folder.db, ops.SetHeroTake(other.id, take_ids[0]))
+
+
+def test_history_limits(folder):
+    history = ops.History(folder.db)
+    with pytest.raises(IndexError, match="nothing to undo"):
+        history.undo()
+    with pytest.raises(IndexError, match="nothing to redo"):
+        history.redo()
+
+
+def test_a_new_edit_clears_redo(board):
+    folder, _ = board
+    history = ops.History(folder.db)
+    shot = shots.list_shots(folder.db)[0]
+    history.perform(ops.EditShot(shot.id, "notes", "a"))
+    history.undo()
+    history.perform(ops.EditShot(shot.id, "notes", "b"))
+    with pytest.raises(IndexError):
+        history.redo()
+    assert shots.get_shot(folder.db, shot.id).notes == "b"
