@@ -1,0 +1,5 @@
+"""Screenplay import (Fountain, Final Draft) and the first draft of shots."""
+
+from .errors import ScriptError
+
+__all__ = ["ScriptError"]
