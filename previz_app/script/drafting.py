@@ -2,7 +2,8 @@
 
 The rules, in order:
 1. A scene at a new location opens on an establishing shot: EWS for exteriors, WS
-   for interiors, carrying the scene's first action paragraph when it opens on one.
+   for interiors, carrying the scene's first action paragraph when it opens on one
+   (its move and angle read as in rule 3).
 2. A heading that is itself an insert or a POV (`.INSERT - THE LOGBOOK`,
    `EXT. SEA - MARA'S POV`) makes its first shot an INSERT or POV.
 3. Each action paragraph is a shot. `INSERT` / `CLOSE ON` / `POV` at its start set
@@ -69,9 +70,8 @@ def draft_shots(scene: ScriptScene, cast: frozenset[str], new_location: bool) ->
         action = ""
         if elements and isinstance(elements[0], Action):
             action = elements.pop(0).text
-        duration = max(ESTABLISHING_SECONDS, estimate_duration(action=action))
-        characters = _named(action, cast)
-        shots.append(_shot(size, action=action or scene.heading, duration=duration, characters=characters))
+        establishing = _action_shot(action or scene.heading, size, cast)
+        shots.append(replace(establishing, duration=max(ESTABLISHING_SECONDS, establishing.duration)))
 
     previous_speaker: str | None = None
     exchange_speakers = _exchanges(elements)
@@ -155,10 +155,15 @@ def _action_size(text: str, cast: frozenset[str]) -> ShotSize:
 
 
 def _named(text: str, cast: frozenset[str]) -> tuple[str, ...]:
-    """Cast members named in `text` (whole words, any case), in order of mention."""
+    """Cast members named in `text`, in order of mention.
+
+    A name counts as a whole word in capitals (MARA, on introduction) or title case
+    (Mara), so a cue like RADIO does not match "a crackling radio".
+    """
     found = []
     for name in cast:
-        match = re.search(rf"\b{re.escape(name)}\b", text, re.IGNORECASE)
+        spelled = "|".join(re.escape(form) for form in {name, name.title()})
+        match = re.search(rf"\b(?:{spelled})\b", text)
         if match:
             found.append((match.start(), name))
     return tuple(name for _, name in sorted(found))
