@@ -1,0 +1,69 @@
+"""`previz demo`: the main job, end to end, on the built-in engine.
+
+A pipeline of steps; each does one thing to the demo project and reports what it
+wrote. Later capabilities (frames, boards, animatic, deck, plates) add steps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .domain.model import Project
+from .script.importer import import_script
+from .store import ProjectFolder, create_project, open_project, shots
+from .store.folder import DB_NAME
+
+SAMPLE_SCRIPT = Path(__file__).resolve().parent.parent / "resources" / "sample" / "the_last_lighthouse.fountain"
+DEMO_PROJECT = "the_last_lighthouse.previz"
+
+Echo = Callable[[str], None]
+
+
+@dataclass
+class DemoRun:
+    out: Path
+    folder: ProjectFolder | None = None
+    written: list[Path] = field(default_factory=list)
+
+
+def step_project(run: DemoRun, echo: Echo) -> None:
+    """Create the demo project, or open it again on a second run."""
+    path = run.out / DEMO_PROJECT
+    if (path / DB_NAME).exists():
+        run.folder = open_project(path)
+        echo(f"project   reopened {path}")
+    else:
+        run.folder = create_project(path, Project(title="", aspect_ratio=2.39))
+        echo(f"project   created {path}")
+    run.written.append(path / DB_NAME)
+
+
+def step_script(run: DemoRun, echo: Echo) -> None:
+    """Import the bundled screenplay; a second run re-imports and changes nothing."""
+    if not SAMPLE_SCRIPT.is_file():
+        raise FileNotFoundError(f"the bundled sample screenplay is missing: {SAMPLE_SCRIPT}")
+    report = import_script(run.folder, SAMPLE_SCRIPT)
+    echo(f"script    {report.summary()}")
+    listed = shots.list_shots(run.folder.db)
+    running = sum(shot.duration for shot in listed)
+    echo(f"shots     {len(listed)} shots, running time {running / 60:.1f} min -> {run.folder.path / DB_NAME}")
+
+
+STEPS: list[Callable[[DemoRun, Echo], None]] = [step_project, step_script]
+
+
+def run_demo(out: Path, echo: Echo) -> DemoRun:
+    """Run every demo step into `out`; return what was written."""
+    run = DemoRun(out=Path(out))
+    run.out.mkdir(parents=True, exist_ok=True)
+    try:
+        for step in STEPS:
+            step(run, echo)
+    finally:
+        if run.folder is not None:
+            run.folder.close()
+    count = len(run.written)
+    echo(f"done      {count} file{'s' if count != 1 else ''} written under {run.out}")
+    return run

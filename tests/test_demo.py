@@ -1,0 +1,37 @@
+"""`previz demo`: the main job on a fresh machine, with no model at all."""
+
+from previz_app.demo import SAMPLE_SCRIPT, run_demo
+from previz_app.script.importer import read_script
+from previz_app.store import open_project, scenes, shots
+
+
+def test_the_bundled_screenplay_is_what_the_readme_promises():
+    doc = read_script(SAMPLE_SCRIPT)
+    assert doc.title
+    assert 6 <= len(doc.scenes) <= 10
+    kinds = {s.int_ext.value for s in doc.scenes}
+    assert {"INT", "EXT"} <= kinds
+    times = {s.time_of_day.value for s in doc.scenes}
+    assert {"DAY", "NIGHT"} <= times
+    assert any(s.int_ext.value == "" for s in doc.scenes), "needs a forced scene heading"
+    assert any(s.characters for s in doc.scenes) and any(not s.characters for s in doc.scenes)
+
+
+def test_demo_runs_twice_and_reports_each_step(tmp_path):
+    lines = []
+    first = run_demo(tmp_path, lines.append)
+    assert [line.split()[0] for line in lines] == ["project", "script", "shots", "done"]
+    assert all(path.exists() for path in first.written)
+    with open_project(tmp_path / "the_last_lighthouse.previz") as folder:
+        listed = scenes.list_scenes(folder.db)
+        drafted = shots.list_shots(folder.db)
+        title = folder.db.execute("SELECT title FROM project").fetchone()[0]
+    assert title == read_script(SAMPLE_SCRIPT).title
+    assert len(listed) == len(read_script(SAMPLE_SCRIPT).scenes)
+    assert len(drafted) >= len(listed)
+
+    lines.clear()
+    run_demo(tmp_path, lines.append)  # a second run re-imports and changes nothing
+    assert "reopened" in lines[0] and f"{len(listed)} unchanged" in lines[1]
+    with open_project(tmp_path / "the_last_lighthouse.previz") as folder:
+        assert len(shots.list_shots(folder.db)) == len(drafted)
