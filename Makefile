@@ -7,11 +7,11 @@ STAMP := $(VENV)/.previz-installed
 
 .PHONY: demo test bench clean
 
+# A CPU torch lies on local disk here; it goes in first so pip does not fetch a
+# multi-GB CUDA build to satisfy the project's torch dependency.
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	# A CPU torch lies on local disk here; install it first so pip does not fetch a
-	# multi-GB CUDA build to satisfy the project's torch dependency.
 	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install --quiet torch==2.13.0
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)

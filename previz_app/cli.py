@@ -17,7 +17,7 @@ from .store import ProjectError, create_project, open_project
 from .store import cast, scenes, settings, shots
 from .store.folder import project_path
 from .script import ScriptError
-from .script.importer import import_script, read_script
+from .script.importer import import_document, read_script
 
 USER_ERRORS = (ProjectError, ScriptError, ValueError, OSError)
 
@@ -69,13 +69,13 @@ def import_script_command(directory: Path, script: Path, as_json: bool) -> None:
     Creates the project when DIRECTORY does not exist (title from the title page).
     Re-importing a revised script updates scenes and keeps every shot and take.
     """
+    document = read_script(script)  # a bad file fails before any project is made or opened
     if not (directory / "project.db").exists() and not (project_path(directory) / "project.db").exists():
-        document = read_script(script)  # a bad file fails before a folder is made
         folder = create_project(directory, Project(title=document.title or script.stem))
     else:
         folder = open_project(directory)
     with folder:
-        report = import_script(folder, script)
+        report = import_document(folder, document, script.name)
     if as_json:
         _emit_json(asdict(report))
         return
@@ -131,7 +131,8 @@ def info(directory: Path, as_json: bool) -> None:
         db = folder.db
         project = settings.read_project(db)
         listed = scenes.list_scenes(db)
-        durations = [s.duration for s in shots.list_shots(db) if s.scene_id in {x.id for x in listed if not x.removed}]
+        active = {scene.id for scene in listed if not scene.removed}
+        durations = [shot.duration for shot in shots.list_shots(db) if shot.scene_id in active]
         facts = {
             **asdict(project),
             "path": str(folder.path),

@@ -116,8 +116,9 @@ def parse_heading(heading: str) -> tuple[IntExt, str, TimeOfDay]:
 
 def split_cue(cue: str) -> tuple[str, str]:
     """`MARA (V.O.) (CONT'D)` -> ("MARA", "V.O.; CONT'D")."""
-    match = _CUE_EXTENSION.match(cue.strip().lstrip("@"))
-    assert match is not None  # the pattern matches any string
+    match = _CUE_EXTENSION.fullmatch(cue.strip().lstrip("@"))
+    if match is None:
+        return " ".join(cue.upper().split()), ""
     extensions = [e.strip() for e in (match["ext"], match["ext2"]) if e]
     return " ".join(match["name"].upper().split()), "; ".join(extensions)
 

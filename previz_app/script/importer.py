@@ -64,9 +64,15 @@ def import_script(folder: ProjectFolder, path: str | Path, progress: Progress | 
     shots; scenes gone from the script are marked removed, never deleted. Raises
     ScriptError before touching the project when the file is unusable.
     """
-    document = read_script(path)
+    return import_document(folder, read_script(path), Path(path).name, progress)
+
+
+def import_document(
+    folder: ProjectFolder, document: ScriptDocument, name: str, progress: Progress | None = None
+) -> ImportReport:
+    """Import an already parsed script, in one transaction (see `import_script`)."""
     with folder.transaction():
-        return apply_document(folder.db, document, Path(path).name, progress)
+        return apply_document(folder.db, document, name, progress)
 
 
 def apply_document(db: Database, document: ScriptDocument, name: str, progress: Progress | None = None) -> ImportReport:

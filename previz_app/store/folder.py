@@ -13,7 +13,7 @@ from ..domain.model import Project
 from . import settings
 from .errors import ProjectError, ProjectTooNewError
 from .media import MediaStore
-from .schema import MIGRATION_SET, known_migration_names, migrations
+from .schema import known_migration_names, migrations
 
 PROJECT_SUFFIX = ".previz"
 DB_NAME = "project.db"
@@ -138,6 +138,3 @@ def open_project(path: str | Path) -> ProjectFolder:
         raise ProjectError(f"{db_path} has no project record; it is damaged or not a previz project")
     (folder / "media").mkdir(exist_ok=True)
     return ProjectFolder(folder, db)
-
-
-__all__ = ["MIGRATION_SET", "ProjectFolder", "create_project", "open_project", "project_path"]

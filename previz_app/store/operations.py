@@ -73,38 +73,39 @@ class History:
         return operation
 
 
-class EditShot(Operation):
-    """Set one field of a shot (validated; see `domain.model.SHOT_FIELDS`)."""
+class _EditField(Operation):
+    """Set one validated field of a shot or scene; remembers the old value."""
 
-    def __init__(self, shot_id: int, field: str, value: Any) -> None:
-        self.shot_id, self.field = shot_id, field
-        self.value = normalize_field("shot", field, value)
-        self.label = f"Edit shot {field}"
+    kind = ""
+
+    def __init__(self, row_id: int, field: str, value: Any) -> None:
+        self.row_id, self.field = row_id, field
+        self.value = normalize_field(self.kind, field, value)
+        self.label = f"Edit {self.kind} {field}"
         self._old: Any = None
 
     def apply(self, db: Database) -> None:
-        self._old = getattr(shots.get_shot(db, self.shot_id), self.field)
-        shots.update_shot(db, self.shot_id, **{self.field: self.value})
+        self._old = getattr(self._read(db, self.row_id), self.field)
+        self._write(db, self.row_id, **{self.field: self.value})
 
     def revert(self, db: Database) -> None:
-        shots.update_shot(db, self.shot_id, **{self.field: self._old})
+        self._write(db, self.row_id, **{self.field: self._old})
 
 
-class EditScene(Operation):
-    """Set one field of a scene (validated; see `domain.model.SCENE_FIELDS`)."""
+class EditShot(_EditField):
+    """Set one field of a shot (see `domain.model.SHOT_FIELDS`)."""
 
-    def __init__(self, scene_id: int, field: str, value: Any) -> None:
-        self.scene_id, self.field = scene_id, field
-        self.value = normalize_field("scene", field, value)
-        self.label = f"Edit scene {field}"
-        self._old: Any = None
+    kind = "shot"
+    _read = staticmethod(shots.get_shot)
+    _write = staticmethod(shots.update_shot)
 
-    def apply(self, db: Database) -> None:
-        self._old = getattr(scenes.get_scene(db, self.scene_id), self.field)
-        scenes.update_scene(db, self.scene_id, **{self.field: self.value})
 
-    def revert(self, db: Database) -> None:
-        scenes.update_scene(db, self.scene_id, **{self.field: self._old})
+class EditScene(_EditField):
+    """Set one field of a scene (see `domain.model.SCENE_FIELDS`)."""
+
+    kind = "scene"
+    _read = staticmethod(scenes.get_scene)
+    _write = staticmethod(scenes.update_scene)
 
 
 class EditProject(Operation):
@@ -205,7 +206,8 @@ class MoveShot(Operation):
         self._move(db, self.scene_id, self.position)
 
     def revert(self, db: Database) -> None:
-        assert self._from is not None, "revert before apply"
+        if self._from is None:
+            raise RuntimeError("MoveShot reverted before it was applied")
         self._move(db, *self._from)
 
     def _move(self, db: Database, scene_id: int, position: int) -> None:
@@ -233,7 +235,8 @@ class MoveScene(Operation):
         self._move(db, self.position)
 
     def revert(self, db: Database) -> None:
-        assert self._old is not None, "revert before apply"
+        if self._old is None:
+            raise RuntimeError("MoveScene reverted before it was applied")
         self._move(db, self._old)
 
     def _move(self, db: Database, position: int) -> None:
