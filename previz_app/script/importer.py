@@ -80,9 +80,7 @@ def apply_document(db: Database, document: ScriptDocument, name: str, progress: 
     report = ImportReport(script=name, title=document.title)
     existing = scenes.list_scenes(db)
     matches = match_scenes(existing, document.scenes)
-    everyone = frozenset(
-        name for scene in document.scenes for name in scene.characters
-    )
+    everyone = frozenset(speaker for scene in document.scenes for speaker in scene.characters)
     previous_location: str | None = None
     total = len(document.scenes)
     for index, parsed in enumerate(document.scenes):
