@@ -6,6 +6,7 @@ one transaction: a bad file or a killed process leaves the project as it was.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -18,7 +19,7 @@ from .document import ScriptDocument, ScriptScene
 from .drafting import draft_shots, heading_shot_size, scene_characters
 from .fdx import parse_fdx
 from .fountain import parse_fountain
-from .matching import match_scenes
+from .matching import imported_heading, match_scenes
 from .source import read_script_text, script_format
 
 Progress = Callable[[int, int], None]
@@ -83,8 +84,9 @@ def apply_document(db: Database, document: ScriptDocument, name: str, progress: 
     everyone = frozenset(speaker for scene in document.scenes for speaker in scene.characters)
     previous_location: str | None = None
     total = len(document.scenes)
+    numbers = _scene_numbers(document)
     for index, parsed in enumerate(document.scenes):
-        number = parsed.number or str(index + 1)
+        number = numbers[index]
         values = _scene_values(parsed, number, index, everyone)
         old = matches.get(index)
         label = f"{number} {parsed.heading}"
@@ -96,11 +98,17 @@ def apply_document(db: Database, document: ScriptDocument, name: str, progress: 
             report.added.append(label)
             report.shots_drafted += len(drafted)
         else:
+            # The script owns what it says; fields it did not change keep the user's edits.
             if not parsed.synopsis:
-                values["synopsis"] = old.synopsis  # keep what the user wrote
+                del values["synopsis"]
+            if parsed.heading == imported_heading(old):
+                for key in ("heading", "int_ext", "location", "time_of_day"):
+                    del values[key]
+            if parsed.text == old.script_text:
+                del values["characters"]
             if old.removed:
                 report.restored.append(label)
-            elif (old.heading, old.script_text, old.number) != (values["heading"], values["script_text"], number):
+            elif (old.script_text, old.number) != (values["script_text"], number):
                 report.updated.append(label)
             else:
                 report.unchanged += 1
@@ -122,6 +130,24 @@ def apply_document(db: Database, document: ScriptDocument, name: str, progress: 
     if document.title and not settings.read_project(db).title.strip():
         settings.update_project(db, title=document.title)
     return report
+
+
+def _scene_numbers(document: ScriptDocument) -> list[str]:
+    """Written scene numbers as written; the others count on from the last number,
+    skipping any number the script writes elsewhere, so no two scenes share one."""
+    written = {scene.number for scene in document.scenes if scene.number}
+    numbers, counter = [], 0
+    for scene in document.scenes:
+        if scene.number:
+            digits = re.match(r"\d+", scene.number)
+            counter = int(digits.group()) if digits else counter
+            numbers.append(scene.number)
+            continue
+        counter += 1
+        while str(counter) in written:
+            counter += 1
+        numbers.append(str(counter))
+    return numbers
 
 
 def _scene_values(parsed: ScriptScene, number: str, position: int, everyone: frozenset[str]) -> dict:

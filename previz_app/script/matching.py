@@ -8,16 +8,23 @@ from difflib import SequenceMatcher
 from ..domain.model import Scene
 from .document import ScriptScene
 
-# Below this text similarity an unmatched scene counts as new, not as a rewrite.
+# How alike two scenes' texts must be to count as one scene revised: 60% in general,
+# 40% when the heading is unchanged too. Below that a scene is new.
 MIN_SIMILARITY = 0.6
+MIN_SIMILARITY_SAME_HEADING = 0.4
+
+
+def imported_heading(scene: Scene) -> str:
+    """The heading as the script last gave it (the user may have edited `heading`)."""
+    return scene.script_text.split("\n", 1)[0] or scene.heading
 
 
 def match_scenes(old: Sequence[Scene], new: Sequence[ScriptScene]) -> dict[int, Scene]:
     """Pair each new scene (by index) with the existing scene it revises, if any.
 
-    In order of confidence: same scene number and heading; identical heading and
-    text; headings aligned in sequence (difflib); then the most similar text, at
-    least 60% alike. Each existing scene is matched at most once.
+    In order of confidence: same written scene number and heading; identical heading
+    and text; then the most similar text (see the thresholds above). Ties go to the
+    scene nearest in the film's order. Each existing scene is matched at most once.
     """
     matches: dict[int, Scene] = {}
     taken: set[int] = set()
@@ -26,38 +33,33 @@ def match_scenes(old: Sequence[Scene], new: Sequence[ScriptScene]) -> dict[int, 
         matches[new_index] = scene
         taken.add(scene.id)
 
-    by_number_heading = {(s.number, s.heading): s for s in old}
-    for index, scene in enumerate(new):
-        found = by_number_heading.get((scene.number, scene.heading)) if scene.number else None
-        if found is not None and found.id not in taken:
-            pair(index, found)
+    def nearest(index: int, candidates: list[Scene]) -> Scene | None:
+        free = [s for s in candidates if s.id not in taken]
+        return min(free, key=lambda s: (abs(s.position - index), s.position)) if free else None
 
-    by_text: dict[tuple[str, str], list[Scene]] = {}
-    for scene in old:
-        by_text.setdefault((scene.heading, scene.script_text), []).append(scene)
     for index, scene in enumerate(new):
-        if index in matches:
-            continue
-        candidates = [s for s in by_text.get((scene.heading, scene.text), []) if s.id not in taken]
-        if candidates:
-            pair(index, candidates[0])
-
-    free_old = [s for s in old if s.id not in taken]
-    free_new = [i for i in range(len(new)) if i not in matches]
-    aligner = SequenceMatcher(None, [s.heading for s in free_old], [new[i].heading for i in free_new], autojunk=False)
-    for block in aligner.get_matching_blocks():
-        for k in range(block.size):
-            pair(free_new[block.b + k], free_old[block.a + k])
+        if scene.number:
+            found = nearest(index, [s for s in old if (s.number, imported_heading(s)) == (scene.number, scene.heading)])
+            if found is not None:
+                pair(index, found)
+    for index, scene in enumerate(new):
+        if index not in matches:
+            found = nearest(index, [s for s in old if s.script_text == scene.text])
+            if found is not None:
+                pair(index, found)
 
     scored = []
     for index in (i for i in range(len(new)) if i not in matches):
         for scene in (s for s in old if s.id not in taken):
+            same_heading = imported_heading(scene) == new[index].heading
+            floor = MIN_SIMILARITY_SAME_HEADING if same_heading else MIN_SIMILARITY
             matcher = SequenceMatcher(None, scene.script_text, new[index].text, autojunk=False)
-            if matcher.real_quick_ratio() >= MIN_SIMILARITY and matcher.quick_ratio() >= MIN_SIMILARITY:
-                score = matcher.ratio()
-                if score >= MIN_SIMILARITY:
-                    scored.append((score, index, scene))
-    for _, index, scene in sorted(scored, key=lambda item: -item[0]):
+            if matcher.real_quick_ratio() < floor or matcher.quick_ratio() < floor:
+                continue
+            score = matcher.ratio()
+            if score >= floor:
+                scored.append((-(score + 0.1 * same_heading), abs(scene.position - index), index, scene))
+    for *_, index, scene in sorted(scored, key=lambda item: item[:3]):
         if index not in matches and scene.id not in taken:
             pair(index, scene)
     return matches

@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-from previz_app.domain.model import Take
+from previz_app.domain.model import Shot, Take
 from previz_app.domain.vocabulary import TakeKind
 from previz_app.script import ScriptError
 from previz_app.script.importer import import_script
@@ -177,3 +177,41 @@ def test_killed_in_the_middle_of_a_large_import_leaves_a_whole_project(folder, t
         assert reopened.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert len(scenes.list_scenes(reopened.db, include_removed=False)) == 120
         assert len(report.removed) == 3
+
+
+def test_a_new_scene_with_the_same_heading_does_not_take_the_user_shots(folder, tmp_path):
+    v1 = "INT. KITCHEN - NIGHT\n\nMara pours tea for two and waits by the window.\n\nEXT. CLIFF - DAY\n\nTom runs.\n"
+    v2 = ("INT. KITCHEN - NIGHT\n\nA stranger breaks the back door and steals the radio.\n\n"
+          "INT. KITCHEN - NIGHT\n\nMara pours tea for two and waits by the open window.\n\nEXT. CLIFF - DAY\n\nTom runs.\n")
+    import_script(folder, write(tmp_path, "v1.fountain", v1))
+    tea = scenes.list_scenes(folder.db)[0]
+    ops.perform(folder.db, ops.InsertShot(tea.id, 0, Shot(action="close on teacup steam")))
+    report = import_script(folder, write(tmp_path, "v2.fountain", v2))
+    assert report.added == ["1 INT. KITCHEN - NIGHT"]
+    assert report.updated == ["2 INT. KITCHEN - NIGHT", "3 EXT. CLIFF - DAY"]  # text; number
+    stranger, tea_again, _ = scenes.list_scenes(folder.db)
+    assert tea_again.id == tea.id
+    assert "close on teacup steam" in [s.action for s in shots.list_shots(folder.db, tea.id)]
+    assert "close on teacup steam" not in [s.action for s in shots.list_shots(folder.db, stranger.id)]
+
+
+def test_reimport_keeps_scene_edits_the_script_did_not_change(folder, tmp_path):
+    path = write(tmp_path, "v1.fountain", V1)
+    import_script(folder, path)
+    kitchen = scenes.list_scenes(folder.db)[0]
+    for field, value in (("location", "MARA'S KITCHEN"), ("time_of_day", "DAWN"), ("characters", "MARA, TOM")):
+        ops.perform(folder.db, ops.EditScene(kitchen.id, field, value))
+    edited = scenes.get_scene(folder.db, kitchen.id)
+    report = import_script(folder, path)
+    assert report.unchanged == 3
+    assert scenes.get_scene(folder.db, kitchen.id) == edited
+    # When the script does change the heading, the script wins for the heading's parts.
+    import_script(folder, write(tmp_path, "v2.fountain", V1.replace("INT. KITCHEN - NIGHT\n\nMara", "INT. KITCHEN - DAY\n\nMara", 1)))
+    kitchen = scenes.get_scene(folder.db, kitchen.id)
+    assert (kitchen.location, kitchen.time_of_day.value) == ("KITCHEN", "DAY")
+
+
+def test_unnumbered_scenes_never_take_a_written_number(folder, tmp_path):
+    text = "INT. A - DAY #2#\n\nOne.\n\nINT. B - DAY\n\nTwo.\n\nINT. C - DAY #12#\n\nThree.\n\nINT. D - DAY\n\nFour.\n\nINT. E - DAY #13#\n\nFive.\n"
+    import_script(folder, write(tmp_path, "n.fountain", text))
+    assert [s.number for s in scenes.list_scenes(folder.db)] == ["2", "3", "12", "14", "13"]
