@@ -14,6 +14,7 @@ from . import settings
 from .errors import ProjectError, ProjectTooNewError
 from .media import MediaStore
 from .schema import known_migration_names, migrations
+from .transaction import write_transaction
 
 PROJECT_SUFFIX = ".previz"
 DB_NAME = "project.db"
@@ -35,8 +36,8 @@ class ProjectFolder(AbstractContextManager["ProjectFolder"]):
         return self.path / "exports"
 
     def transaction(self):
-        """One short transaction: `with folder.transaction(): ...` commits or rolls back."""
-        return self.db.atomic()
+        """One short write transaction: `with folder.transaction(): ...` commits or rolls back."""
+        return write_transaction(self.db)
 
     def close(self) -> None:
         self.db.close()

@@ -15,6 +15,7 @@ from sqlite_utils import Database
 
 from ..domain.model import Shot, normalize_field
 from . import scenes, settings, shots
+from .transaction import write_transaction
 
 
 class Operation(ABC):
@@ -31,13 +32,13 @@ class Operation(ABC):
 
 def perform(db: Database, operation: Operation) -> None:
     """Apply `operation` in one transaction (all of it, or nothing on error)."""
-    with db.atomic():
+    with write_transaction(db):
         operation.apply(db)
 
 
 def undo(db: Database, operation: Operation) -> None:
     """Revert `operation` in one transaction."""
-    with db.atomic():
+    with write_transaction(db):
         operation.revert(db)
 
 
@@ -125,27 +126,34 @@ class EditProject(Operation):
 
 
 class InsertShot(Operation):
-    """Insert a new shot at `position` in a scene (later shots move down)."""
+    """Insert a new shot at `position` in a scene (later shots move down).
+
+    Undo removes the shot with whatever it gained since (takes from a generation);
+    redo brings all of it back, ids included.
+    """
 
     label = "Insert shot"
 
     def __init__(self, scene_id: int, position: int, shot: Shot | None = None) -> None:
         self.scene_id, self.position = scene_id, position
-        self.shot = replace(shot or Shot(), scene_id=scene_id, position=position)
+        self.shot = replace(
+            shot or Shot(), scene_id=scene_id, position=position, id=None, number="", hero_take_id=None
+        )
         self.shot_id: int | None = None
+        self._removed: DeleteShots | None = None
 
     def apply(self, db: Database) -> None:
+        if self._removed is not None:
+            self._removed.revert(db)
+            return
         count = shots.scene_shot_count(db, self.scene_id)
         if not 0 <= self.position <= count:
             raise ValueError(f"position {self.position} is outside the scene's 0..{count}")
-        row = shots.new_shot_row(self.shot)
-        if self.shot_id is not None:
-            row["id"] = self.shot_id  # a redo brings back the same shot
-        self.shot_id = shots.insert_shot_row(db, row)
+        self.shot_id = shots.insert_shot_row(db, shots.new_shot_row(self.shot))
 
     def revert(self, db: Database) -> None:
-        db["shots"].delete(self.shot_id)
-        shots.close_gap(db, self.scene_id, self.position)
+        self._removed = DeleteShots([self.shot_id])
+        self._removed.apply(db)
 
 
 class DeleteShots(Operation):

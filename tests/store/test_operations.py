@@ -148,3 +148,35 @@ def test_a_new_edit_clears_redo(board):
     with pytest.raises(IndexError):
         history.redo()
     assert shots.get_shot(folder.db, shot.id).notes == "b"
+
+
+def test_undoing_an_insert_keeps_the_takes_made_since_for_redo(board):
+    folder, ids = board
+    history = ops.History(folder.db)
+    history.perform(ops.InsertShot(ids[1], 0, Shot(action="pickup")))
+    new_id = history._done[-1].shot_id
+    media = add_media(folder.db, folder.media, b"generated later")
+    take_id = takes.add_take(folder.db, Take(shot_id=new_id, kind=TakeKind.generated, media_hash=media))
+    ops.perform(folder.db, ops.SetHeroTake(new_id, take_id))
+    history.undo()
+    assert folder.db["takes"].count == 3
+    history.redo()
+    assert [t.id for t in takes.list_takes(folder.db, new_id)] == [take_id]
+    assert shots.get_shot(folder.db, new_id).hero_take_id == take_id
+
+
+def test_a_second_writer_waits_for_the_first(board, tmp_path):
+    import sqlite3
+    import threading
+    import time
+
+    folder, _ = board
+    other = sqlite3.connect(folder.path / "project.db", check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")  # another window holds the write lock for a moment
+    threading.Timer(0.5, other.commit).start()
+    started = time.monotonic()
+    shot = shots.list_shots(folder.db)[0]
+    ops.perform(folder.db, ops.EditShot(shot.id, "notes", "waited"))
+    assert time.monotonic() - started >= 0.4
+    assert shots.get_shot(folder.db, shot.id).notes == "waited"
+    other.close()
