@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -108,7 +109,7 @@ def scenes_command(directory: Path, as_json: bool) -> None:
 def shots_command(directory: Path, scene_number: str | None, as_json: bool) -> None:
     """List the shots of a project (or of one scene), numbered."""
     with open_project(directory) as folder:
-        scene_id = scenes.find_scene(folder.db, scene_number).id if scene_number else None
+        scene_id = scenes.find_scene(folder.db, scene_number).id if scene_number is not None else None
         listed = shots.list_shots(folder.db, scene_id)
     if as_json:
         _emit_json([asdict(s) for s in listed])
@@ -179,6 +180,9 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except USER_ERRORS as exc:
         click.echo(f"previz: error: {exc}", err=True)
+        sys.exit(1)
+    except sqlite3.Error as exc:
+        click.echo(f"previz: error: the project database refused: {exc} (busy in another program, or read-only?)", err=True)
         sys.exit(1)
     except Exception as exc:  # noqa: BLE001 - the one place that turns bugs into a message
         if os.environ.get("PREVIZ_DEBUG"):

@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import click
 import pytest
@@ -101,5 +102,30 @@ def test_usage_errors_exit_2(capsys):
 
 
 def test_the_installed_command_runs(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "previz_app.cli", "--help"], capture_output=True, text=True)
+    previz = Path(sys.executable).parent / "previz"
+    result = subprocess.run([str(previz), "--help"], capture_output=True, text=True)
     assert result.returncode == 0 and "import-script" in result.stdout
+
+
+def test_database_errors_are_one_line(capsys, tmp_path, monkeypatch):
+    import sqlite3
+
+    from previz_app.store import scenes
+
+    run(capsys, "new", tmp_path / "P", "--title", "P")
+
+    def locked(*args, **kwargs):
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(scenes, "list_scenes", locked)
+    code, _, err = run(capsys, "scenes", tmp_path / "P")
+    assert code == 1 and err.startswith("previz: error: the project database refused: database is locked")
+    assert err.count("\n") == 1
+
+
+def test_scene_option_is_exact_and_case_blind(capsys, tmp_path, data_dir):
+    run(capsys, "import-script", tmp_path / "Film", data_dir / "nasty.fountain")
+    code, out, _ = run(capsys, "shots", tmp_path / "Film", "--scene", "12a", "--json")
+    assert code == 0 and [s["number"] for s in json.loads(out)] == ["12A"]
+    code, _, err = run(capsys, "shots", tmp_path / "Film", "--scene", "")
+    assert code == 1 and "no scene numbered ''" in err

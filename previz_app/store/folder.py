@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 from contextlib import AbstractContextManager
@@ -48,7 +49,12 @@ class ProjectFolder(AbstractContextManager["ProjectFolder"]):
 
 def project_path(path: str | Path) -> Path:
     """The folder a user means: `Film` and `Film.previz` both name `Film.previz/`."""
-    path = Path(path).expanduser()
+    try:
+        path = Path(path).expanduser()
+    except RuntimeError as exc:  # ~user that does not exist
+        raise ProjectError(str(exc)) from None
+    if not path.name:  # "." or "/": name the folder itself
+        path = path.resolve()
     if path.suffix == PROJECT_SUFFIX:
         return path
     return path.with_name(path.name + PROJECT_SUFFIX)
@@ -68,37 +74,61 @@ def _connect(db_path: Path) -> Database:
 def create_project(path: str | Path, project: Project) -> ProjectFolder:
     """Create `path` (suffixed `.previz` if needed) as a new, empty project.
 
-    Raises ProjectError if the folder exists and is not empty.
+    The project is built in a hidden sibling folder and renamed into place, so a
+    process killed half-way leaves no half-made project behind. Raises ProjectError
+    if the folder exists and is not empty, or cannot be written.
     """
     folder = project_path(path)
-    if folder.exists() and any(folder.iterdir()):
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         raise ProjectError(f"{folder} already exists and is not empty; choose another folder")
-    created = not folder.exists()
+    staging = folder.with_name(f".{folder.name}.creating-{os.getpid()}")
     try:
+        shutil.rmtree(staging, ignore_errors=True)
         for sub in ("media", "exports"):
-            (folder / sub).mkdir(parents=True, exist_ok=True)
-        db = _connect(folder / DB_NAME)
+            (staging / sub).mkdir(parents=True)
+        db = _connect(staging / DB_NAME)
         migrations.apply(db)
-        with db.atomic():
+        with write_transaction(db):
             settings.write_project(db, project)
+        db.close()
+        if folder.exists():
+            folder.rmdir()  # empty, checked above
+        os.rename(staging, folder)
     except (OSError, sqlite3.Error) as exc:
-        if created:
-            shutil.rmtree(folder, ignore_errors=True)
-        raise ProjectError(f"cannot create project at {folder}: {exc}") from exc
-    return ProjectFolder(folder, db)
+        shutil.rmtree(staging, ignore_errors=True)
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise ProjectError(f"cannot create project at {folder}: {reason}") from exc
+    return ProjectFolder(folder, _connect(folder / DB_NAME))
 
 
-def _applied_migrations(db_path: Path) -> list[str]:
-    """Migrations recorded in the file, read without writing anything."""
-    uri = f"{db_path.resolve().as_uri()}?mode=ro"
+def _inspect(db_path: Path) -> list[str]:
+    """The migrations recorded in a project database, read without changing the folder.
+
+    Raises ProjectError for a file that is not a previz database.
+    """
+    if db_path.stat().st_size == 0:
+        raise ProjectError(f"{db_path} is empty: the project was never finished or is damaged")
+    sidecars = [db_path.with_name(db_path.name + suffix) for suffix in ("-wal", "-shm")]
+    existed = [sidecar.exists() for sidecar in sidecars]
     try:
-        conn = sqlite3.connect(uri, uri=True)
+        conn = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True)
         try:
-            return [m.name for m in migrations.applied(Database(conn))]
+            db = Database(conn)
+            applied = [m.name for m in migrations.applied(db)]
+            tables = db.table_names()
         finally:
             conn.close()
     except sqlite3.DatabaseError as exc:
         raise ProjectError(f"{db_path} is not a readable previz database ({exc})") from exc
+    finally:
+        # A read-only look at a WAL database may leave empty -wal/-shm files behind;
+        # nobody else had it open if they were not there before, so remove them.
+        for sidecar, was_there in zip(sidecars, existed):
+            if not was_there:
+                sidecar.unlink(missing_ok=True)
+    if not applied and tables:
+        raise ProjectError(f"{db_path} is an SQLite database but not a previz project; it was left as it is")
+    return applied
 
 
 def open_project(path: str | Path) -> ProjectFolder:
@@ -110,13 +140,13 @@ def open_project(path: str | Path) -> ProjectFolder:
     holds no project.
     """
     folder = Path(path).expanduser()
-    if not (folder / DB_NAME).exists() and (project_path(folder) / DB_NAME).exists():
+    if not (folder / DB_NAME).exists() and folder.name and (project_path(folder) / DB_NAME).exists():
         folder = project_path(folder)
     db_path = folder / DB_NAME
     if not db_path.is_file():
         raise ProjectError(f"no previz project at {folder} (no {DB_NAME} inside)")
 
-    applied = _applied_migrations(db_path)
+    applied = _inspect(db_path)
     unknown = [name for name in applied if name not in known_migration_names()]
     if unknown:
         raise ProjectTooNewError(

@@ -27,7 +27,7 @@ def get_scene(db: Database, scene_id: int) -> Scene:
 
 def find_scene(db: Database, number: str) -> Scene:
     """The scene a user names by its number. Raises ValueError if there is none."""
-    rows = list(db["scenes"].rows_where("number = ? AND removed = 0", [str(number)]))
+    rows = list(db["scenes"].rows_where("number = ? AND removed = 0", [str(number).strip().upper()]))
     if not rows:
         raise ValueError(f"no scene numbered {number!r}")
     return from_row(Scene, rows[0])

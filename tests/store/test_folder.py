@@ -50,10 +50,11 @@ def test_a_newer_project_is_refused_and_left_unchanged(folder):
     folder.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     folder.close()
     before = _digest(path / "project.db")
+    files = sorted(p.name for p in path.iterdir())
     with pytest.raises(ProjectTooNewError, match="saved by a newer version of previz .*9999_from_the_future"):
         open_project(path)
     assert _digest(path / "project.db") == before
-    assert not list(path.glob("*.bak"))
+    assert sorted(p.name for p in path.iterdir()) == files  # no backup, no -wal/-shm left
 
 
 def test_migrations_from_empty_record_every_step(tmp_path):
@@ -125,3 +126,35 @@ def test_copying_a_closed_project_keeps_it_whole(folder, tmp_path):
     shutil.copytree(folder.path, tmp_path / "Copy.previz")
     with open_project(tmp_path / "Copy.previz") as copy:
         assert copy.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_an_sqlite_file_that_is_not_a_project_is_refused_unchanged(tmp_path):
+    path = tmp_path / "Other.previz"
+    path.mkdir()
+    db = Database(path / "project.db")
+    db["notes"].insert({"text": "mine"})
+    db.close()
+    before = _digest(path / "project.db")
+    with pytest.raises(ProjectError, match="an SQLite database but not a previz project"):
+        open_project(path)
+    assert _digest(path / "project.db") == before and sorted(p.name for p in path.iterdir()) == ["project.db"]
+    (path / "project.db").write_bytes(b"")
+    with pytest.raises(ProjectError, match="project.db is empty"):
+        open_project(path)
+    assert (path / "project.db").stat().st_size == 0
+
+
+def test_a_create_cut_short_leaves_no_half_made_project(tmp_path, monkeypatch):
+    from previz_app.store import settings
+
+    def killed(db, project):
+        raise SystemExit("killed")  # as if the process died between two steps
+
+    monkeypatch.setattr(settings, "write_project", killed)
+    with pytest.raises(SystemExit):
+        create_project(tmp_path / "Half", Project(title="Half"))
+    assert not (tmp_path / "Half.previz").exists()
+    monkeypatch.undo()
+    with create_project(tmp_path / "Half", Project(title="Half")) as folder:
+        assert settings.read_project(folder.db).title == "Half"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["Half.previz"]
