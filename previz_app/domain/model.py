@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .vocabulary import (
+    FRAME_RATES,
     STYLE_PRESETS,
     Angle,
     Direction,
@@ -39,7 +40,8 @@ class Project:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "aspect_ratio", nearest_aspect_ratio(self.aspect_ratio))
-        frame_rate(self.fps)  # validates
+        exact = frame_rate(self.fps)  # validates
+        object.__setattr__(self, "fps", next(f for f, e in FRAME_RATES.items() if e == exact))
         if not 0 < self.default_shot_duration <= MAX_SHOT_SECONDS:
             raise ValueError(
                 f"default shot duration must be between 0 and {MAX_SHOT_SECONDS:g} s, "

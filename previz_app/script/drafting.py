@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from ..domain.model import Shot
+from ..domain.model import MAX_SHOT_SECONDS, Shot
 from ..domain.timing import estimate_duration
 from ..domain.vocabulary import Angle, Direction, IntExt, Movement, ShotSize
 from .document import Action, Dialogue, ScriptScene
@@ -195,7 +195,8 @@ def _extend(shot: Shot, line: Dialogue) -> Shot:
     dialogue = shot.dialogue + "\n" + _spoken(line)
     spoken_words = "\n".join(part.split(": ", 1)[-1] for part in dialogue.split("\n"))
     characters = tuple(dict.fromkeys((*shot.characters, line.character)))
-    return replace(shot, dialogue=dialogue, duration=estimate_duration(dialogue=spoken_words), characters=characters)
+    duration = min(estimate_duration(dialogue=spoken_words), MAX_SHOT_SECONDS)
+    return replace(shot, dialogue=dialogue, duration=duration, characters=characters)
 
 
 def _spoken(line: Dialogue) -> str:
@@ -203,5 +204,6 @@ def _spoken(line: Dialogue) -> str:
     return f"{line.character}{paren}: {line.text}"
 
 
-def _shot(size: ShotSize, **values) -> Shot:
-    return Shot(size=size, lens_mm=LENS_FOR_SIZE[size], **values)
+def _shot(size: ShotSize, duration: float = 3.0, **values) -> Shot:
+    # A very long speech still drafts as one shot; the editor splits it, not the draft.
+    return Shot(size=size, lens_mm=LENS_FOR_SIZE[size], duration=min(duration, MAX_SHOT_SECONDS), **values)

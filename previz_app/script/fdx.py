@@ -40,10 +40,10 @@ def parse_fdx(text: str, name: str = "script.fdx") -> ScriptDocument:
     for paragraph in paragraphs:
         kind = paragraph.get("Type", "")
         body = _text(paragraph)
-        if kind == "Scene Heading":
+        if kind == "Scene Heading" and body:
             if heading is not None:
                 scenes.append(make_scene(heading, number, elements, synopsis))
-            heading, number, elements, cue = body, paragraph.get("Number"), [], None
+            heading, number, elements, cue = body, (paragraph.get("Number") or "").strip(), [], None
             summary = paragraph.find("SceneProperties/Summary")
             synopsis = " ".join("".join(summary.itertext()).split()) if summary is not None else ""
         elif heading is None or not body:

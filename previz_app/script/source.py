@@ -10,9 +10,9 @@ from .errors import ScriptError
 MAX_SCRIPT_BYTES = 20 * 1024 * 1024
 FOUNTAIN_SUFFIXES = (".fountain", ".spmd", ".txt")
 FDX_SUFFIXES = (".fdx",)
-# Tried in order after the byte-order marks: most scripts are UTF-8; older ones were
-# saved by Windows (cp1252) or classic Mac (mac_roman) word processors.
-_FALLBACK_ENCODINGS = ("cp1252", "mac_roman")
+# Tried after the byte-order marks and UTF-8: older scripts were saved by Windows word
+# processors (cp1252). Other 8-bit encodings cannot be told apart from it reliably.
+_FALLBACK_ENCODINGS = ("cp1252",)
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8-sig"),
     (codecs.BOM_UTF16_LE, "utf-16"),

@@ -14,7 +14,9 @@ from typing import Any
 from sqlite_utils import Database
 
 from ..domain.model import Shot, normalize_field
-from . import scenes, settings, shots
+from ..domain.vocabulary import MOVE_DIRECTIONS, Direction
+from . import scenes, settings, shots, takes
+from .rows import to_columns
 from .transaction import write_transaction
 
 
@@ -94,11 +96,35 @@ class _EditField(Operation):
 
 
 class EditShot(_EditField):
-    """Set one field of a shot (see `domain.model.SHOT_FIELDS`)."""
+    """Set one field of a shot (see `domain.model.SHOT_FIELDS`).
+
+    A locked number must be free in its scene; a direction must suit the move, and a
+    new move clears a direction it cannot have (undo brings it back).
+    """
 
     kind = "shot"
     _read = staticmethod(shots.get_shot)
     _write = staticmethod(shots.update_shot)
+    _cleared_direction: Direction | None = None
+
+    def apply(self, db: Database) -> None:
+        shot = shots.get_shot(db, self.row_id)
+        if self.field == "locked_number" and self.value is not None:
+            locked = {s.locked_number for s in shots.list_shots(db, shot.scene_id) if s.id != shot.id}
+            if self.value in locked:
+                raise ValueError(f"shot number {self.value} is already locked on another shot of this scene")
+        if self.field == "direction" and self.value and self.value not in MOVE_DIRECTIONS[shot.movement]:
+            allowed = ", ".join(sorted(d.value for d in MOVE_DIRECTIONS[shot.movement])) or "none"
+            raise ValueError(f"a {shot.movement.value} move cannot go {self.value.value}; directions: {allowed}")
+        super().apply(db)
+        if self.field == "movement" and shot.direction and shot.direction not in MOVE_DIRECTIONS[self.value]:
+            self._cleared_direction = shot.direction
+            shots.update_shot(db, self.row_id, direction=Direction.none)
+
+    def revert(self, db: Database) -> None:
+        super().revert(db)
+        if self._cleared_direction is not None:
+            shots.update_shot(db, self.row_id, direction=self._cleared_direction)
 
 
 class EditScene(_EditField):
@@ -275,3 +301,44 @@ class SetHeroTake(Operation):
 
     def revert(self, db: Database) -> None:
         shots.update_shot(db, self.shot_id, hero_take_id=self._old)
+
+
+class StarTake(Operation):
+    """Star or unstar a take (takes are otherwise immutable)."""
+
+    def __init__(self, take_id: int, starred: bool = True) -> None:
+        self.take_id, self.starred = take_id, bool(starred)
+        self.label = "Star take" if starred else "Unstar take"
+        self._old: bool | None = None
+
+    def apply(self, db: Database) -> None:
+        self._old = takes.get_take(db, self.take_id).starred
+        db["takes"].update(self.take_id, {"starred": int(self.starred)})
+
+    def revert(self, db: Database) -> None:
+        db["takes"].update(self.take_id, {"starred": int(bool(self._old))})
+
+
+class EditCast(Operation):
+    """Change a character's or location's description or reference images (media hashes)."""
+
+    TABLES = {"character": "characters", "location": "locations"}
+    FIELDS = ("description", "reference_images")
+
+    def __init__(self, kind: str, row_id: int, field: str, value: Any) -> None:
+        if kind not in self.TABLES or field not in self.FIELDS:
+            raise ValueError(f"cannot edit {kind} {field}; editable: {', '.join(self.FIELDS)}")
+        self.table, self.row_id, self.field = self.TABLES[kind], row_id, field
+        self.value = tuple(value) if field == "reference_images" else str(value)
+        self.label = f"Edit {kind} {field}"
+        self._old: Any = None
+
+    def apply(self, db: Database) -> None:
+        rows = list(db[self.table].rows_where("id = ?", [self.row_id]))
+        if not rows:
+            raise ValueError(f"no {self.table[:-1]} with id {self.row_id}")
+        self._old = rows[0][self.field]
+        db[self.table].update(self.row_id, to_columns({self.field: self.value}))
+
+    def revert(self, db: Database) -> None:
+        db[self.table].update(self.row_id, {self.field: self._old})

@@ -18,6 +18,7 @@ def test_project_validates_format():
 
 
 def test_frame_rates_are_exact_fractions():
+    assert Project(title="A", fps=24.0001).fps == 24.0 and Project(title="A", fps=23.976).fps == 23.976
     assert frame_rate(23.976) == Fraction(24000, 1001)
     assert frame_rate(29.97) == Fraction(30000, 1001)
     assert frame_rate(25) == 25

@@ -65,3 +65,9 @@ def test_an_empty_scene_still_gets_a_shot():
 def test_running_action_is_handheld():
     shots = draft_shots(make_scene("EXT. PIER - DAY", None, [Action("Tom runs the length of the pier.")]), CAST, False)
     assert shots[0].movement is Movement.handheld
+
+
+def test_a_very_long_speech_stays_within_the_shot_limit():
+    speech = Dialogue("MARA", "word " * 2000)
+    shots = draft_shots(make_scene("INT. ROOM - DAY", None, [speech]), CAST, new_location=False)
+    assert shots[0].duration == 600.0

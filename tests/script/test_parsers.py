@@ -91,3 +91,12 @@ def test_xml_that_is_not_final_draft():
         parse_fdx("<svg><g/></svg>", "logo.fdx")
     with pytest.raises(ScriptError, match="no scene headings found"):
         parse_fdx("<FinalDraft><Content/></FinalDraft>", "blank.fdx")
+
+
+def test_fdx_numbers_are_trimmed_and_empty_headings_skipped():
+    text = ('<FinalDraft><Content><Paragraph Type="Scene Heading" Number=" 7 "><Text>INT. A - DAY</Text></Paragraph>'
+            '<Paragraph Type="Action"><Text>One.</Text></Paragraph>'
+            '<Paragraph Type="Scene Heading"><Text>  </Text></Paragraph>'
+            '<Paragraph Type="Action"><Text>Two.</Text></Paragraph></Content></FinalDraft>')
+    (scene,) = parse_fdx(text).scenes
+    assert scene.number == "7" and scene.elements == (Action("One."), Action("Two."))

@@ -54,17 +54,15 @@ def test_oversized_file_is_refused_without_reading_it(tmp_path):
         codecs.BOM_UTF8 + SCENE.encode("utf-8"),
         SCENE.encode("utf-16"),  # with BOM
         SCENE.encode("cp1252"),
-        SCENE.encode("mac_roman"),
     ],
-    ids=["utf-8", "utf-8-bom", "utf-16", "cp1252", "mac_roman"],
+    ids=["utf-8", "utf-8-bom", "utf-16", "cp1252"],
 )
 def test_common_encodings_decode(tmp_path, encoded):
     path = tmp_path / "enc.fountain"
     path.write_bytes(encoded)
     text = read_script_text(path)
     assert "INT. ROOM - DAY" in text
-    if encoded != SCENE.encode("mac_roman"):  # mac_roman bytes also decode as cp1252
-        assert "Señor Müller" in text and "café" in text
+    assert "Señor Müller" in text and "café" in text
 
 
 def test_not_a_screenplay_at_all(tmp_path):
@@ -72,3 +70,10 @@ def test_not_a_screenplay_at_all(tmp_path):
     path.write_text("eggs\nmilk\n")
     with pytest.raises(ScriptError, match="no scene headings found"):
         read_script(path)
+
+
+def test_bytes_no_known_encoding_reads_are_refused(tmp_path):
+    path = tmp_path / "odd.fountain"
+    path.write_bytes(b"INT. ROOM - DAY\n\n" + bytes([0x81, 0x8D, 0x8F, 0x90, 0x9D]) * 3 + b"\n")
+    with pytest.raises(ScriptError, match="cannot tell its text encoding; save it as UTF-8"):
+        read_script_text(path)

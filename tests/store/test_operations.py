@@ -180,3 +180,44 @@ def test_a_second_writer_waits_for_the_first(board, tmp_path):
     assert time.monotonic() - started >= 0.4
     assert shots.get_shot(folder.db, shot.id).notes == "waited"
     other.close()
+
+
+def test_locked_numbers_are_unique_in_a_scene(board):
+    folder, ids = board
+    first, second = shots.list_shots(folder.db, ids[0])[:2]
+    ops.perform(folder.db, ops.EditShot(first.id, "locked_number", "1X"))
+    with pytest.raises(ValueError, match="shot number 1X is already locked on another shot of this scene"):
+        ops.perform(folder.db, ops.EditShot(second.id, "locked_number", "1x"))
+
+
+def test_direction_must_suit_the_move_and_a_new_move_clears_it(board):
+    folder, _ = board
+    shot = shots.list_shots(folder.db)[0]
+    with pytest.raises(ValueError, match="a static move cannot go left; directions: none"):
+        ops.perform(folder.db, ops.EditShot(shot.id, "direction", "left"))
+    ops.perform(folder.db, ops.EditShot(shot.id, "movement", "pan"))
+    ops.perform(folder.db, ops.EditShot(shot.id, "direction", "left"))
+    history = check_round_trip(folder.db, ops.EditShot(shot.id, "movement", "tilt"))
+    assert shots.get_shot(folder.db, shot.id).direction.value == ""
+    history.undo()
+    assert shots.get_shot(folder.db, shot.id).direction.value == "left"
+
+
+def test_star_take_and_edit_cast(board):
+    from previz_app.store import cast
+
+    folder, _ = board
+    take = takes.list_takes(folder.db, shots.list_shots(folder.db)[0].id)[0]
+    check_round_trip(folder.db, ops.StarTake(take.id))
+    assert takes.get_take(folder.db, take.id).starred is True
+    cast.ensure_characters(folder.db, ["MARA"])
+    mara = cast.list_characters(folder.db)[0]
+    history = ops.History(folder.db)
+    history.perform(ops.EditCast("character", mara.id, "reference_images", [take.media_hash]))
+    history.perform(ops.EditCast("character", mara.id, "description", "keeper, 40s"))
+    assert cast.list_characters(folder.db)[0].reference_images == (take.media_hash,)
+    history.undo()
+    history.undo()
+    assert cast.list_characters(folder.db)[0] == mara
+    with pytest.raises(ValueError, match="cannot edit character name"):
+        ops.EditCast("character", mara.id, "name", "X")
