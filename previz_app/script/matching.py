@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from difflib import SequenceMatcher
 
 from ..domain.model import Scene
 from .document import ScriptScene
 
-# How alike two scenes' texts must be to count as one scene revised: 60% in general,
+# How alike two scenes' texts (runs of three words) must be to count as one scene revised: 60% in general,
 # 40% when the heading is unchanged too. Below that a scene is new.
 MIN_SIMILARITY = 0.6
 MIN_SIMILARITY_SAME_HEADING = 0.4
@@ -48,18 +47,30 @@ def match_scenes(old: Sequence[Scene], new: Sequence[ScriptScene]) -> dict[int, 
             if found is not None:
                 pair(index, found)
 
+    old_shingles = {s.id: _shingles(s.script_text) for s in old if s.id not in taken}
     scored = []
     for index in (i for i in range(len(new)) if i not in matches):
+        new_shingles = _shingles(new[index].text)
         for scene in (s for s in old if s.id not in taken):
             same_heading = imported_heading(scene) == new[index].heading
             floor = MIN_SIMILARITY_SAME_HEADING if same_heading else MIN_SIMILARITY
-            matcher = SequenceMatcher(None, scene.script_text, new[index].text, autojunk=False)
-            if matcher.real_quick_ratio() < floor or matcher.quick_ratio() < floor:
-                continue
-            score = matcher.ratio()
+            score = similarity(old_shingles[scene.id], new_shingles)
             if score >= floor:
                 scored.append((-(score + 0.1 * same_heading), abs(scene.position - index), index, scene))
     for *_, index, scene in sorted(scored, key=lambda item: item[:3]):
         if index not in matches and scene.id not in taken:
             pair(index, scene)
     return matches
+
+
+def _shingles(text: str) -> set[tuple[str, ...]]:
+    """Runs of three words: a rewritten sentence changes a few, a new scene nearly all."""
+    words = text.lower().split()
+    if len(words) < 3:
+        return {tuple(words)}
+    return set(zip(words, words[1:], words[2:]))
+
+
+def similarity(a: set, b: set) -> float:
+    """Share of the larger scene's word runs that the other scene also has (0..1)."""
+    return len(a & b) / max(len(a), len(b), 1)
