@@ -16,7 +16,7 @@ from .domain.model import Project
 from .domain.vocabulary import STYLE_PRESETS
 from .store import ProjectError, create_project, open_project
 from .store import cast, scenes, settings, shots
-from .store.folder import project_path
+from .store.folder import existing_project
 from .script import ScriptError
 from .script.importer import import_document, read_script
 
@@ -71,7 +71,7 @@ def import_script_command(directory: Path, script: Path, as_json: bool) -> None:
     Re-importing a revised script updates scenes and keeps every shot and take.
     """
     document = read_script(script)  # a bad file fails before any project is made or opened
-    if not (directory / "project.db").exists() and not (project_path(directory) / "project.db").exists():
+    if existing_project(directory) is None:
         folder = create_project(directory, Project(title=document.title or script.stem))
     else:
         folder = open_project(directory)

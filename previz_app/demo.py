@@ -13,7 +13,7 @@ from pathlib import Path
 from .domain.model import Project
 from .script.importer import import_script
 from .store import ProjectFolder, create_project, open_project, shots
-from .store.folder import DB_NAME
+from .store.folder import DB_NAME, existing_project
 
 SAMPLE_SCRIPT = Path(__file__).resolve().parent.parent / "resources" / "sample" / "the_last_lighthouse.fountain"
 DEMO_PROJECT = "the_last_lighthouse.previz"
@@ -31,7 +31,7 @@ class DemoRun:
 def step_project(run: DemoRun, echo: Echo) -> None:
     """Create the demo project, or open it again on a second run."""
     path = run.out / DEMO_PROJECT
-    if (path / DB_NAME).exists():
+    if existing_project(path) is not None:
         run.folder = open_project(path)
         echo(f"project   reopened {path}")
     else:

@@ -131,6 +131,16 @@ def _inspect(db_path: Path) -> list[str]:
     return applied
 
 
+def existing_project(path: str | Path) -> Path | None:
+    """The project folder `path` names (`Film` or `Film.previz`), or None if there is none."""
+    folder = Path(path).expanduser()
+    if (folder / DB_NAME).exists():
+        return folder
+    if folder.name and (project_path(folder) / DB_NAME).exists():
+        return project_path(folder)
+    return None
+
+
 def open_project(path: str | Path) -> ProjectFolder:
     """Open an existing project, bringing an older schema up to date.
 
@@ -139,9 +149,7 @@ def open_project(path: str | Path) -> ProjectFolder:
     written by a newer previz (nothing is changed) and ProjectError when the folder
     holds no project.
     """
-    folder = Path(path).expanduser()
-    if not (folder / DB_NAME).exists() and folder.name and (project_path(folder) / DB_NAME).exists():
-        folder = project_path(folder)
+    folder = existing_project(path) or Path(path).expanduser()
     db_path = folder / DB_NAME
     if not db_path.is_file():
         raise ProjectError(f"no previz project at {folder} (no {DB_NAME} inside)")

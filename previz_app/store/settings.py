@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, replace
+from dataclasses import replace
 from typing import Any
 
 from sqlite_utils import Database
 
 from ..domain.model import Project
+from .rows import from_row, to_row
 
 
 def has_project(db: Database) -> bool:
@@ -15,15 +16,11 @@ def has_project(db: Database) -> bool:
 
 
 def read_project(db: Database) -> Project:
-    row = db.execute("SELECT * FROM project WHERE id = 1").fetchone()
-    columns = [c[0] for c in db.execute("SELECT * FROM project LIMIT 0").description]
-    values = dict(zip(columns, row))
-    values.pop("id")
-    return Project(**values)
+    return from_row(Project, db["project"].get(1))
 
 
 def write_project(db: Database, project: Project) -> None:
-    db["project"].upsert({"id": 1, **asdict(project)}, pk="id")
+    db["project"].upsert({"id": 1, **to_row(project)}, pk="id")
 
 
 def update_project(db: Database, **changes: Any) -> Project:

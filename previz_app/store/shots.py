@@ -11,7 +11,7 @@ from ..domain.model import Shot
 from ..domain.numbering import number_shots
 from .rows import from_row, to_columns, to_row
 
-# Columns a listing reads; `number` is derived, not stored.
+# Shot fields that are not columns: `number` is derived on read.
 _NOT_COLUMNS = ("number",)
 
 
@@ -85,7 +85,7 @@ def insert_shot_row(db: Database, row: dict[str, Any]) -> int:
 
 def append_shot(db: Database, shot: Shot) -> int:
     """Add `shot` at the end of its scene; return the new id."""
-    row = to_row(shot, skip=_NOT_COLUMNS)
+    row = new_shot_row(shot)
     row["position"] = scene_shot_count(db, shot.scene_id)
     return db["shots"].insert(row).last_pk
 
