@@ -1,0 +1,1 @@
+"""The built-in `blocking` engine: storyboard panels drawn from shot metadata."""
