@@ -1,0 +1,55 @@
+"""The model library: remembered folders, the last scan, what the engine borrows."""
+
+import json
+import shutil
+
+import pytest
+
+from previz_app.engine.discovery.entry import Family
+from previz_app.engine.discovery.library import ModelLibrary, library_dir, model_family
+
+
+def test_library_dir_follows_the_environment(tmp_path):
+    assert library_dir(tmp_path, {"PREVIZ_HOME": "/x/p"}).as_posix() == "/x/p"
+    assert library_dir(tmp_path, {"XDG_DATA_HOME": "/data"}).as_posix() == "/data/previz"
+    assert library_dir(tmp_path, {}) == tmp_path / ".local" / "share" / "previz"
+
+
+def test_scan_remembers_folders_and_offers_configs_and_previews(tmp_path, tiny_models):
+    sd1 = tmp_path / "models" / "sd1-diffusers"
+    shutil.copytree(tiny_models.pipeline, sd1)
+    unet_config = sd1 / "unet" / "config.json"
+    config = json.loads(unet_config.read_text())
+    config["cross_attention_dim"] = 768  # what a real SD1 folder says
+    unet_config.write_text(json.dumps(config))
+    shutil.copytree(tiny_models.taesd, tmp_path / "models" / "taesd")
+    library = ModelLibrary(tmp_path / "lib", tmp_path / "home", {})
+
+    assert library.listed() is None
+    library.scan([tmp_path / "models"])
+    assert library.added_folders() == [tmp_path / "models"]
+    again = ModelLibrary(tmp_path / "lib", tmp_path / "home", {})
+    assert [e.name for e in again.listed()] == [e.name for e in library.scan()]
+    assert again.configs() == {"sd1": str(sd1)}
+    assert again.previews() == {"sd1": str(tmp_path / "models" / "taesd")}
+
+
+def test_a_damaged_list_reads_as_no_scan(tmp_path):
+    library = ModelLibrary(tmp_path, tmp_path, {})
+    (tmp_path / "models.json").write_text("{not json")
+    assert library.listed() is None
+
+
+def test_model_family_reads_headers_and_never_guesses(tiny_models, tmp_path):
+    assert model_family(str(tiny_models.checkpoint)) is Family.sd1
+    assert model_family(str(tiny_models.pickle_checkpoint)) is Family.unknown
+    assert model_family("someone/some-model") is Family.unknown
+    cut = tmp_path / "cut.safetensors"
+    cut.write_bytes(tiny_models.checkpoint.read_bytes()[:100])
+    assert model_family(str(cut)) is Family.unknown
+
+
+@pytest.mark.parametrize("broken", ["[1, 2", "{}"])
+def test_a_damaged_folder_list_is_ignored(tmp_path, broken):
+    (tmp_path / "folders.json").write_text(broken)
+    assert ModelLibrary(tmp_path, tmp_path, {}).added_folders() == []
