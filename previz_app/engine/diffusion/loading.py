@@ -1,0 +1,238 @@
+"""Finding and loading the models a user has: folders, single files, the HF cache.
+
+Offline unless the user allows the network: every diffusers call gets
+`local_files_only`. Pickled weights (.ckpt/.pt/.pth/.bin) are refused unless the user
+allows them; diffusers then reads them with `torch.load(weights_only=True)`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from ..base import EngineError
+from ..discovery.classify import classify
+from ..discovery.diffusers_folder import pipeline_entry
+from ..discovery.entry import Family, ModelFileError, ModelKind
+from ..discovery.header import Header, read_header
+
+PICKLE_SUFFIXES = (".ckpt", ".pt", ".pth", ".bin")
+HUB_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
+
+# The pipeline class for each family; single-file checkpoints need to be told.
+PIPELINES = {
+    Family.sd1: "StableDiffusionPipeline",
+    Family.sd2: "StableDiffusionPipeline",
+    Family.sdxl: "StableDiffusionXLPipeline",
+    Family.sdxl_refiner: "StableDiffusionXLImg2ImgPipeline",
+    Family.sd3: "StableDiffusion3Pipeline",
+    Family.flux: "FluxPipeline",
+}
+FAMILY_OF_PIPELINE = {
+    "StableDiffusionPipeline": Family.sd1,
+    "StableDiffusionXLPipeline": Family.sdxl,
+    "StableDiffusionXLImg2ImgPipeline": Family.sdxl_refiner,
+    "StableDiffusion3Pipeline": Family.sd3,
+    "FluxPipeline": Family.flux,
+}
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    """Where a model lives. `kind`: folder (diffusers layout), single_file or hub."""
+
+    kind: str
+    location: str
+    family: Family
+    pickled: bool = False
+
+
+def _pickled_folder(folder: Path) -> list[str]:
+    """Components of a diffusers folder whose weights exist only in pickled form."""
+    pickled = []
+    for part in sorted(p for p in folder.iterdir() if p.is_dir()) + [folder]:
+        names = [f.name for f in part.iterdir() if f.is_file()]
+        if any(n.endswith(".safetensors") for n in names):
+            continue
+        if any(n.endswith(PICKLE_SUFFIXES) for n in names):
+            pickled.append(part.name)
+    return pickled
+
+
+def _folder_family(folder: Path) -> Family:
+    """A pipeline folder's family from its JSON; an incomplete download is an error."""
+    entry = pipeline_entry(folder, "folder", folder.name)
+    if entry.error:
+        raise EngineError(entry.error)
+    return entry.family
+
+
+def _file_family(path: Path) -> Family:
+    try:
+        kind, family, _control = classify(read_header(path), path.name)
+    except ModelFileError as exc:
+        raise EngineError(str(exc)) from exc
+    if kind is not ModelKind.checkpoint:
+        raise EngineError(f"{path.name} is a {kind.value.replace('_', ' ')}, not a whole model; choose a checkpoint or a diffusers folder")
+    if family not in PIPELINES:
+        raise EngineError(f"{path.name}: previz cannot tell which model family this checkpoint is")
+    return family
+
+
+def resolve_model(model: str, *, allow_network: bool, allow_pickle: bool) -> ModelSource:
+    """Where `model` (a folder, a file or a Hugging Face id) lives, checked for consent.
+
+    Raises EngineError with a message for the user when the model is missing, broken,
+    pickled without consent or needs the network without consent.
+    """
+    path = Path(model).expanduser()
+    if path.is_dir():
+        if not (path / "model_index.json").is_file():
+            raise EngineError(f"{path} is a folder but not a diffusers pipeline (no model_index.json)")
+        pickled = _pickled_folder(path)
+        if pickled and not allow_pickle:
+            raise EngineError(
+                f"{path.name} stores {', '.join(pickled)} as pickled weights, which can run code when loaded; "
+                "allow pickled models to load them (read with weights_only=True)"
+            )
+        return ModelSource("folder", str(path), _folder_family(path), bool(pickled))
+    if path.is_file():
+        if path.suffix.lower() in PICKLE_SUFFIXES:
+            if not allow_pickle:
+                raise EngineError(
+                    f"{path.name} is a pickled checkpoint, which can run code when loaded; allow pickled "
+                    "models to load it (read with weights_only=True), or use a .safetensors file"
+                )
+            family = _pickle_family(path)
+            return ModelSource("single_file", str(path), family, pickled=True)
+        if path.suffix.lower() != ".safetensors":
+            raise EngineError(f"{path.name} is not a model file previz can read (.safetensors, or a diffusers folder)")
+        return ModelSource("single_file", str(path), _file_family(path))
+    if HUB_ID.match(model) and not model.startswith((".", "/")):
+        return _hub_source(model, allow_network)
+    raise EngineError(f"model not found: {model}")
+
+
+def _pickle_family(path: Path) -> Family:
+    """A pickled checkpoint's family, read (with consent) the safe way."""
+    try:
+        state = torch.load(path, map_location="meta", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - torch raises many types for bad pickles
+        raise EngineError(f"{path.name} could not be read as plain weights: {exc}") from exc
+    state = state.get("state_dict", state) if isinstance(state, dict) else {}
+    header = Header(tensors={k: tuple(v.shape) for k, v in state.items() if hasattr(v, "shape")}, metadata={})
+    kind, family, _control = classify(header, path.name)
+    if kind is not ModelKind.checkpoint or family not in PIPELINES:
+        raise EngineError(f"{path.name}: previz cannot tell which model family this checkpoint is")
+    return family
+
+
+def _hub_source(repo_id: str, allow_network: bool) -> ModelSource:
+    from huggingface_hub import try_to_load_from_cache
+
+    cached = try_to_load_from_cache(repo_id, "model_index.json")
+    if isinstance(cached, str):
+        return ModelSource("hub", repo_id, _folder_family(Path(cached).parent))
+    if not allow_network:
+        raise EngineError(
+            f"{repo_id} is not in the Hugging Face cache on this machine; allow network access to download it"
+        )
+    return ModelSource("hub", repo_id, Family.unknown)
+
+
+# The reference repos whose configs and tokenizers a family's single files borrow.
+REFERENCE_REPOS = {
+    Family.sd1: ("stable-diffusion-v1-5/stable-diffusion-v1-5", "runwayml/stable-diffusion-v1-5"),
+    Family.sd2: ("stabilityai/stable-diffusion-2-1",),
+    Family.sdxl: ("stabilityai/stable-diffusion-xl-base-1.0",),
+    Family.sdxl_refiner: ("stabilityai/stable-diffusion-xl-refiner-1.0",),
+    Family.sd3: ("stabilityai/stable-diffusion-3-medium-diffusers",),
+    Family.flux: ("black-forest-labs/FLUX.1-dev", "black-forest-labs/FLUX.1-schnell"),
+}
+
+
+def single_file_config(family: Family, configured: str | None, *, allow_network: bool) -> str:
+    """The diffusers folder (or, with network consent, hub id) a single-file checkpoint
+    takes its configs and tokenizer from: the user's choice, else the family's
+    reference repo from the Hugging Face cache. Never left to diffusers, which goes to
+    the network on its own when the cache lacks it."""
+    from huggingface_hub import try_to_load_from_cache
+
+    for candidate in ([configured] if configured else []) + list(REFERENCE_REPOS.get(family, ())):
+        if Path(candidate).expanduser().is_dir():
+            return str(Path(candidate).expanduser())
+        cached = try_to_load_from_cache(candidate, "model_index.json") if HUB_ID.match(candidate) else None
+        if isinstance(cached, str):
+            return str(Path(cached).parent)
+    if allow_network:
+        return configured or REFERENCE_REPOS[family][0]
+    raise EngineError(
+        f"a single-file {family.value} checkpoint needs its family's configs and tokenizer, and neither "
+        f"{configured or ' nor '.join(REFERENCE_REPOS.get(family, ('a reference model',)))} is on this machine; "
+        "add a diffusers folder of the same family, or allow network access once"
+    )
+
+
+def load_pipeline(source: ModelSource, *, dtype: torch.dtype, allow_network: bool, config: str | None = None):
+    """The text-to-image pipeline for `source`, on the CPU, in `dtype`.
+
+    `config` is a diffusers folder (or hub id) whose configs and tokenizer a single-file
+    checkpoint borrows (see `single_file_config`).
+    """
+    import diffusers
+
+    local = not allow_network
+    try:
+        if source.kind == "single_file":
+            cls = getattr(diffusers, PIPELINES[source.family])
+            config = single_file_config(source.family, config, allow_network=allow_network)
+            return cls.from_single_file(source.location, config=config, torch_dtype=dtype, local_files_only=local)
+        # Safetensors wherever a component has them; pickles only where consented to.
+        return diffusers.DiffusionPipeline.from_pretrained(
+            source.location, torch_dtype=dtype, local_files_only=local, use_safetensors=None if source.pickled else True
+        )
+    except EngineError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - diffusers raises OSError, ValueError, KeyError, ...
+        raise EngineError(f"could not load {Path(source.location).name}: {exc}") from exc
+
+
+def load_controlnet(model: str, *, dtype: torch.dtype, allow_network: bool, allow_pickle: bool):
+    """A ControlNet from a diffusers folder, a single file or a hub id."""
+    import diffusers
+
+    path = Path(model).expanduser()
+    local = not allow_network
+    if path.is_file() and path.suffix.lower() in PICKLE_SUFFIXES and not allow_pickle:
+        raise EngineError(f"{path.name} is a pickled ControlNet; allow pickled models to load it")
+    if not path.exists() and not (HUB_ID.match(model) and allow_network):
+        raise EngineError(f"ControlNet not found: {model}")
+    try:
+        if path.is_file():
+            return diffusers.ControlNetModel.from_single_file(str(path), torch_dtype=dtype, local_files_only=local)
+        return diffusers.ControlNetModel.from_pretrained(model, torch_dtype=dtype, local_files_only=local)
+    except Exception as exc:  # noqa: BLE001
+        raise EngineError(f"could not load ControlNet {path.name}: {exc}") from exc
+
+
+def load_taesd(path: str, *, dtype: torch.dtype):
+    """A tiny preview decoder: a diffusers AutoencoderTiny folder, or an original
+    `taesd_decoder.safetensors` (keys without the `decoder.layers.` prefix)."""
+    import diffusers
+    from safetensors.torch import load_file
+
+    location = Path(path)
+    if location.is_dir():
+        return diffusers.AutoencoderTiny.from_pretrained(location, torch_dtype=dtype, local_files_only=True)
+    model = diffusers.AutoencoderTiny()
+    state = load_file(location)
+    if not all(key.startswith("decoder.") for key in state):
+        state = {f"decoder.layers.{key}": value for key, value in state.items()}
+    loaded = model.load_state_dict(state, strict=False)
+    missing = [key for key in loaded.missing_keys if key.startswith("decoder.")]
+    if loaded.unexpected_keys or missing:
+        raise EngineError(f"{location.name} is not a TAESD decoder")
+    return model.to(dtype)

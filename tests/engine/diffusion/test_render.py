@@ -1,0 +1,164 @@
+"""The diffusers engine on tiny random-weight models: every mode, end to end."""
+
+import hashlib
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from previz_app.engine.base import Cancelled, EngineError, RenderContext
+from previz_app.engine.blocking.panel import render_panel
+from previz_app.engine.diffusion import DiffusersEngine
+from previz_app.engine.jobs import JobRunner, JobState
+from previz_app.engine.request import Control, FrameRequest, Lora, Mode, Staging, encode_png
+
+SIZE = 64
+
+
+class Media(dict):
+    """A tiny media store: PNG bytes by hash."""
+
+    def add(self, image: Image.Image) -> str:
+        data = encode_png(image, FrameRequest(8, 8))
+        digest = hashlib.sha256(data).hexdigest()
+        self[digest] = data
+        return digest
+
+
+@pytest.fixture(scope="module")
+def engine():
+    return DiffusersEngine(device="cpu")
+
+
+@pytest.fixture(scope="module")
+def panel():
+    return render_panel(Staging(size="MS", characters=("ANNA",), location="KITCHEN", int_ext="INT"), SIZE, SIZE)
+
+
+@pytest.fixture
+def media(panel):
+    store = Media()
+    store.panel = store.add(panel.image)
+    store.depth = store.add(panel.depth.convert("RGB"))
+    return store
+
+
+def frame(model, **changes) -> FrameRequest:
+    fields = dict(width=SIZE, height=SIZE, engine="diffusers", model=str(model), prompt="a storyboard frame",
+                  negative_prompt="blurry", seed=7, steps=4, guidance=5.0)
+    fields.update(changes)
+    return FrameRequest(**fields)
+
+
+def pixels(image: Image.Image) -> np.ndarray:
+    return np.asarray(image.convert("RGB"), dtype=np.int16)
+
+
+def render(engine, request, media=None, **callbacks):
+    context = RenderContext(media=(media or {}).__getitem__, **callbacks)
+    return engine.render(request, context).image
+
+
+def test_txt2img_reports_every_step_previews_and_repeats_exactly(engine, tiny_models):
+    progress, shown = [], []
+    image = render(engine, frame(tiny_models.pipeline), on_progress=lambda s, t: progress.append((s, t)),
+                   on_preview=shown.append)
+    assert image.size == (SIZE, SIZE)
+    assert progress == [(1, 4), (2, 4), (3, 4), (4, 4)]
+    assert shown and all(isinstance(p, Image.Image) for p in shown)
+    again = render(engine, frame(tiny_models.pipeline))
+    assert np.array_equal(pixels(image), pixels(again))
+    other_seed = render(engine, frame(tiny_models.pipeline, seed=8))
+    assert np.abs(pixels(image) - pixels(other_seed)).mean() > 1
+
+
+def test_frame_size_not_a_multiple_of_eight_comes_back_at_the_asked_size(engine, tiny_models):
+    assert render(engine, frame(tiny_models.pipeline, width=70, height=60, steps=1)).size == (70, 60)
+
+
+def test_img2img_starts_from_the_blocking_panel_and_runs_strength_times_steps(engine, tiny_models, media):
+    progress = []
+    request = frame(tiny_models.pipeline, mode=Mode.img2img, init_image=media.panel, strength=0.5)
+    image = render(engine, request, media, on_progress=lambda s, t: progress.append((s, t)))
+    assert progress == [(1, 2), (2, 2)]
+    assert not np.array_equal(pixels(image), pixels(render(engine, frame(tiny_models.pipeline))))
+    assert np.array_equal(pixels(image), pixels(render(engine, request, media)))
+
+
+def test_inpaint_uses_init_and_mask(engine, tiny_models, media):
+    mask = Image.new("L", (SIZE, SIZE), 0)
+    mask.paste(255, (16, 16, 48, 48))
+    media_mask = media.add(mask.convert("RGB"))
+    request = frame(tiny_models.pipeline, mode=Mode.inpaint, init_image=media.panel, mask=media_mask, strength=1.0)
+    image = render(engine, request, media)
+    assert image.size == (SIZE, SIZE)
+    assert np.array_equal(pixels(image), pixels(render(engine, request, media)))
+
+
+def test_controlnet_follows_the_control_image(engine, tiny_models, media):
+    controlled = frame(tiny_models.pipeline, mode=Mode.controlled,
+                       controls=(Control("depth", media.depth, model=str(tiny_models.controlnet), strength=1.0),))
+    with_depth = render(engine, controlled, media)
+    flat = media.add(Image.new("RGB", (SIZE, SIZE), (128, 128, 128)))
+    with_flat = render(engine, frame(tiny_models.pipeline, mode=Mode.controlled,
+                                     controls=(Control("depth", flat, model=str(tiny_models.controlnet)),)), media)
+    assert np.abs(pixels(with_depth) - pixels(with_flat)).mean() > 0.5
+    assert np.array_equal(pixels(with_depth), pixels(render(engine, controlled, media)))
+
+
+def test_controlled_mode_without_a_controlnet_model_is_refused(engine, tiny_models, media):
+    request = frame(tiny_models.pipeline, mode=Mode.controlled, controls=(Control("depth", media.depth),))
+    with pytest.raises(EngineError, match="ControlNet model"):
+        render(engine, request, media)
+
+
+def test_lora_changes_the_frame_and_leaves_it_when_dropped(engine, tiny_models):
+    plain = render(engine, frame(tiny_models.pipeline))
+    styled = render(engine, frame(tiny_models.pipeline, loras=(Lora(str(tiny_models.lora), 1.0),)))
+    assert np.abs(pixels(plain) - pixels(styled)).mean() > 0.5
+    assert np.array_equal(pixels(plain), pixels(render(engine, frame(tiny_models.pipeline))))
+
+
+def test_cancel_stops_within_one_step(engine, tiny_models):
+    context = RenderContext()
+    steps = []
+
+    def progress(step, total):
+        steps.append(step)
+        if step == 2:
+            context.cancel_event.set()
+
+    context.on_progress = progress
+    with pytest.raises(Cancelled):
+        engine.render(frame(tiny_models.pipeline, steps=10), context)
+    assert steps == [1, 2]
+
+
+def test_taesd_draws_the_previews_when_present(tiny_models):
+    with_taesd = DiffusersEngine(device="cpu", previews={"sd1": str(tiny_models.taesd)})
+    shown = []
+    render(with_taesd, frame(tiny_models.pipeline, steps=1), on_preview=shown.append)
+    # TAESD decodes the 8x8 latent to a 64x64 picture; the linear approximation
+    # shows the latent itself, scaled up for the eye.
+    assert [p.size for p in shown] == [(SIZE, SIZE)]
+
+
+def test_named_scheduler_is_used_and_unknown_one_refused(engine, tiny_models):
+    euler_a = render(engine, frame(tiny_models.pipeline, scheduler="euler_a"))
+    assert not np.array_equal(pixels(euler_a), pixels(render(engine, frame(tiny_models.pipeline))))
+    with pytest.raises(EngineError, match="unknown scheduler 'warp'"):
+        render(engine, frame(tiny_models.pipeline, scheduler="warp"))
+
+
+def test_job_runner_drives_the_engine_and_a_missing_model_fails_its_job_only(engine, tiny_models):
+    runner = JobRunner({"diffusers": engine}, media=lambda digest: b"")
+    try:
+        done = runner.submit(frame(tiny_models.pipeline, steps=2))
+        done.wait(60)
+        assert done.state is JobState.finished and done.result.image.size == (SIZE, SIZE)
+        assert (done.step, done.total) == (2, 2)
+        broken = runner.submit(frame("/no/such/model"))
+        broken.wait(60)
+        assert broken.state is JobState.failed and "model not found" in broken.error
+    finally:
+        runner.shutdown()
