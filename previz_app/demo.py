@@ -11,8 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .domain.model import Project
+from .engine.batch import run_batch
+from .engine.engines import make_engines
+from .engine.frames import frame_request, shot_context
+from .engine.jobs import JobRunner
 from .script.importer import import_script
-from .store import ProjectFolder, create_project, open_project, shots
+from .store import ProjectFolder, create_project, open_project, shots, takes
 from .store.folder import DB_NAME, existing_project
 
 SAMPLE_SCRIPT = Path(__file__).resolve().parent.parent / "resources" / "sample" / "the_last_lighthouse.fountain"
@@ -51,7 +55,34 @@ def step_script(run: DemoRun, echo: Echo) -> None:
     echo(f"shots     {len(listed)} shots, running time {running / 60:.1f} min -> {run.folder.path / DB_NAME}")
 
 
-STEPS: list[Callable[[DemoRun, Echo], None]] = [step_project, step_script]
+def step_frames(run: DemoRun, echo: Echo) -> None:
+    """Draw a blocking frame for every shot that lacks this exact frame; export PNGs."""
+    folder = run.folder
+    listed = shots.list_shots(folder.db)
+    planned = []
+    for shot in listed:
+        request = frame_request(shot_context(folder, shot.id))
+        if all(take.recipe != request.to_json() for take in takes.list_takes(folder.db, shot.id)):
+            planned.append((shot.id, request))
+    runner = JobRunner(make_engines(), media=folder.media.read)
+    try:
+        report = run_batch(folder, runner, planned)
+    finally:
+        runner.shutdown()
+    if report.failed:
+        raise RuntimeError(f"{len(report.failed)} frames failed; first: {report.failed[0][1]}")
+    frames_dir = run.out / "frames"
+    frames_dir.mkdir(exist_ok=True)
+    for shot in shots.list_shots(folder.db):
+        if shot.hero_take_id is None:
+            continue
+        target = frames_dir / f"shot-{shot.number}.png"
+        target.write_bytes(folder.media.read(takes.get_take(folder.db, shot.hero_take_id).media_hash))
+        run.written.append(target)
+    echo(f"frames    {len(report.takes)} drawn, {len(listed) - len(planned)} already there -> {frames_dir}")
+
+
+STEPS: list[Callable[[DemoRun, Echo], None]] = [step_project, step_script, step_frames]
 
 
 def run_demo(out: Path, echo: Echo) -> DemoRun:

@@ -1,6 +1,9 @@
 """`previz demo`: the main job on a fresh machine, with no model at all."""
 
+from PIL import Image
+
 from previz_app.demo import SAMPLE_SCRIPT, run_demo
+from previz_app.engine.request import FrameRequest
 from previz_app.script.importer import read_script
 from previz_app.store import open_project, scenes, shots
 
@@ -20,7 +23,7 @@ def test_the_bundled_screenplay_is_what_the_readme_promises():
 def test_demo_runs_twice_and_reports_each_step(tmp_path):
     lines = []
     first = run_demo(tmp_path, lines.append)
-    assert [line.split()[0] for line in lines] == ["project", "script", "shots", "done"]
+    assert [line.split()[0] for line in lines] == ["project", "script", "shots", "frames", "done"]
     assert all(path.exists() for path in first.written)
     with open_project(tmp_path / "the_last_lighthouse.previz") as folder:
         listed = scenes.list_scenes(folder.db)
@@ -30,8 +33,18 @@ def test_demo_runs_twice_and_reports_each_step(tmp_path):
     assert len(listed) == len(read_script(SAMPLE_SCRIPT).scenes)
     assert len(drafted) >= len(listed)
 
+    frames = sorted((tmp_path / "frames").glob("*.png"))
+    assert len(frames) == len(drafted)
+    for shot in drafted[:: max(1, len(drafted) // 8)]:
+        with Image.open(tmp_path / "frames" / f"shot-{shot.number}.png") as image:
+            assert image.size == (1280, 536)  # the project's 2.39
+            request = FrameRequest.from_json(image.text["previz"])
+        assert request.engine == "blocking" and request.staging.size == shot.size.value
+
     lines.clear()
     run_demo(tmp_path, lines.append)  # a second run re-imports and changes nothing
     assert "reopened" in lines[0] and f"{len(listed)} unchanged" in lines[1]
+    assert f"0 drawn, {len(drafted)} already there" in lines[3]
     with open_project(tmp_path / "the_last_lighthouse.previz") as folder:
         assert len(shots.list_shots(folder.db)) == len(drafted)
+        assert folder.db["takes"].count == len(drafted)

@@ -11,16 +11,17 @@ from pathlib import Path
 
 import click
 
-from . import __version__
-from .domain.model import Project
-from .domain.vocabulary import STYLE_PRESETS
-from .store import ProjectError, create_project, open_project
-from .store import cast, scenes, settings, shots
-from .store.folder import existing_project
-from .script import ScriptError
-from .script.importer import import_document, read_script
+from .. import __version__
+from ..domain.model import Project
+from ..domain.vocabulary import STYLE_PRESETS
+from ..store import ProjectError, create_project, open_project
+from ..store import cast, scenes, settings, shots
+from ..store.folder import existing_project
+from ..engine.base import EngineError
+from ..script import ScriptError
+from ..script.importer import import_document, read_script
 
-USER_ERRORS = (ProjectError, ScriptError, ValueError, OSError)
+USER_ERRORS = (ProjectError, ScriptError, EngineError, ValueError, OSError)
 
 
 def _emit_json(value: object) -> None:
@@ -162,10 +163,14 @@ def info(directory: Path, as_json: bool) -> None:
 @cli.command()
 @click.option("--out", type=click.Path(path_type=Path), default=Path("previz-demo"), show_default=True, help="Folder for the demo project and its outputs.")
 def demo(out: Path) -> None:
-    """Run the main job on the built-in engine: the bundled screenplay to a drafted project."""
-    from .demo import run_demo
+    """Run the main job on the built-in engine: the bundled screenplay to drafted shots and frames."""
+    from ..demo import run_demo
 
     run_demo(out, click.echo)
+
+
+# Subcommands that live in their own modules register themselves on `cli`.
+from . import frames, models  # noqa: E402,F401
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,135 @@
+"""From shots to frames and back: the request a shot asks for, and the take a
+finished frame becomes. The only engine module that touches the project store."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+from ..domain.model import Character, Location, Project, Scene, Shot, Take
+from ..domain.vocabulary import TakeKind
+from ..store import ProjectFolder, cast, scenes, settings, shots, takes
+from ..store.media import add_media
+from .base import FrameResult
+from .prompts import build_prompt
+from .request import Control, ControlKind, FrameRequest, Mode, Staging, encode_png
+
+# Pixel budgets: the blocking engine draws at HD width; diffusion models at the
+# area they were trained on.
+BLOCKING_WIDTH = 1280
+TRAINED_SIDE = {"sd1": 512, "sd2": 768, "sdxl": 1024, "sdxl_refiner": 1024, "sd3": 1024, "flux": 1024}
+
+
+def frame_size(aspect: float, width: int | None = None, side: int | None = None, multiple: int = 8) -> tuple[int, int]:
+    """(width, height) for `aspect`: a fixed `width`, or the area of a `side` square.
+
+    Both are rounded to a `multiple` (diffusion models need multiples of 8).
+    """
+    if width is None:
+        if side is None:
+            raise ValueError("give a width or a side")
+        width = math.sqrt(side * side * aspect)
+    height = width / aspect
+    return (max(multiple, round(width / multiple) * multiple), max(multiple, round(height / multiple) * multiple))
+
+
+def staging_for(shot: Shot, scene: Scene, time: float = 0.0) -> Staging:
+    """What the blocking engine needs to lay out `shot`, `time` (0..1) into its move."""
+    return Staging(
+        size=str(shot.size.value),
+        angle=str(shot.angle.value),
+        lens_mm=shot.lens_mm,
+        movement=str(shot.movement.value),
+        direction=str(shot.direction.value),
+        characters=shot.characters,
+        int_ext=str(scene.int_ext.value),
+        location=scene.location,
+        time_of_day=str(scene.time_of_day.value),
+        time=time,
+    )
+
+
+@dataclass(frozen=True)
+class ShotContext:
+    """A shot with everything around it that decides its frame."""
+
+    project: Project
+    scene: Scene
+    shot: Shot
+    characters: tuple[Character, ...] = ()
+    location: Location | None = None
+
+
+def shot_context(folder: ProjectFolder, shot_id: int) -> ShotContext:
+    """Load a shot with its scene, cast and location. Raises ValueError if unknown."""
+    db = folder.db
+    shot = shots.get_shot(db, shot_id)
+    scene = scenes.get_scene(db, shot.scene_id)
+    names = set(shot.characters)
+    characters = tuple(c for c in cast.list_characters(db) if c.name in names)
+    location = next((loc for loc in cast.list_locations(db) if loc.name == scene.location), None)
+    return ShotContext(settings.read_project(db), scene, shot, characters, location)
+
+
+def frame_request(
+    context: ShotContext,
+    engine: str = "blocking",
+    model: str = "",
+    size: tuple[int, int] | None = None,
+    seed: int | None = None,
+    steps: int = 25,
+    guidance: float = 7.0,
+) -> FrameRequest:
+    """The txt2img request for a shot; the shot's own seed wins over `seed`."""
+    prompt, negative = build_prompt(context.project, context.scene, context.shot, context.characters, context.location)
+    width, height = size or frame_size(context.project.aspect_ratio, width=BLOCKING_WIDTH)
+    chosen_seed = context.shot.seed if context.shot.seed is not None else (seed if seed is not None else _default_seed(context.shot))
+    return FrameRequest(
+        width=width,
+        height=height,
+        engine=engine,
+        model=model,
+        prompt=prompt,
+        negative_prompt=negative,
+        seed=chosen_seed,
+        steps=1 if engine == "blocking" else steps,
+        guidance=guidance,
+        staging=staging_for(context.shot, context.scene),
+    )
+
+
+def _default_seed(shot: Shot) -> int:
+    # Stable per shot, so regenerating an untouched shot gives the same frame.
+    return (shot.id or 0) * 7919 % 2**31
+
+
+def with_controls(request: FrameRequest, hashes: dict[str, str], strength: float = 0.8, models: dict[str, str] | None = None) -> FrameRequest:
+    """The request conditioned on stored control maps (kind -> media hash)."""
+    models = models or {}
+    controls = tuple(Control(ControlKind(kind), digest, models.get(kind, ""), strength) for kind, digest in sorted(hashes.items()))
+    return replace(request, mode=Mode.controlled, controls=controls)
+
+
+def store_controls(folder: ProjectFolder, result: FrameResult) -> dict[str, str]:
+    """Store a blocking render's control maps as media; return kind -> hash."""
+    stored = {}
+    for kind, image in result.controls.items():
+        data = encode_png(image, result.request)
+        with folder.transaction():
+            stored[kind] = add_media(folder.db, folder.media, data, "image/png", f"{kind}.png")
+    return stored
+
+
+def store_take(folder: ProjectFolder, shot_id: int, result: FrameResult, parent_id: int | None = None) -> int:
+    """Write a finished frame as a new take of `shot_id`; return the take id.
+
+    The PNG carries the request. The first take of a shot without a hero becomes
+    its hero, so the board shows it. Call from the thread that owns `folder`.
+    """
+    data = encode_png(result.image, result.request)
+    with folder.transaction():
+        digest = add_media(folder.db, folder.media, data, "image/png", f"shot-{shot_id}.png")
+        take_id = takes.add_take(folder.db, Take(shot_id, TakeKind.generated, digest, result.request.to_json(), parent_id))
+        if shots.get_shot(folder.db, shot_id).hero_take_id is None:
+            shots.update_shot(folder.db, shot_id, hero_take_id=take_id)
+    return take_id
