@@ -60,17 +60,21 @@ def _trace_room(layout: Layout, origin: np.ndarray, rays: tuple[np.ndarray, ...]
         tx = _exit(dx, f32(half_width) - origin[0], f32(-half_width) - origin[0])
         ty = _exit(dy, f32(ceiling) - origin[1], -origin[1])
         tz = _exit(dz, f32(back_z) - origin[2], f32(front_z) - origin[2])
-    t = np.minimum(np.minimum(tx, ty), tz)
-    floor_or_ceiling = np.where(dy > 0, CEILING, GROUND)
-    back_or_front = np.where(dz > 0, BACK_WALL, FRONT_WALL)
-    kind = np.where(t == tx, SIDE_WALL, np.where(t == ty, floor_or_ceiling, back_or_front)).astype(np.uint8)
+    t = np.minimum(tx, ty)
+    np.minimum(t, tz, out=t)
+    # Walls by the plane each ray leaves through; ties go to the side walls.
+    kind = np.where(dz > 0, np.uint8(BACK_WALL), np.uint8(FRONT_WALL))
+    on_y = t == ty
+    kind[on_y] = np.where(dy[on_y] > 0, np.uint8(CEILING), np.uint8(GROUND))
+    kind[t == tx] = SIDE_WALL
     kind[np.isinf(t)] = SKY
     return t, kind
 
 
 def _exit(direction: np.ndarray, ahead: np.float32, behind: np.float32) -> np.ndarray:
     """Ray parameter where each ray meets whichever of two parallel planes it heads for."""
-    t = np.where(direction > 0, ahead, behind) / direction
+    t = np.where(direction > 0, ahead, behind)
+    np.divide(t, direction, out=t)
     t[~(t > 0)] = np.inf  # parallel rays (nan or -inf) never meet the plane
     return t
 
