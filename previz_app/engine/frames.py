@@ -11,6 +11,7 @@ from ..domain.vocabulary import TakeKind
 from ..store import ProjectFolder, cast, scenes, settings, shots, takes
 from ..store.media import add_media
 from .base import FrameResult
+from .blocking.layout import key_time
 from .prompts import build_prompt
 from .request import Control, ControlKind, FrameRequest, Mode, Staging, encode_png
 
@@ -33,8 +34,11 @@ def frame_size(aspect: float, width: int | None = None, side: int | None = None,
     return (max(multiple, round(width / multiple) * multiple), max(multiple, round(height / multiple) * multiple))
 
 
-def staging_for(shot: Shot, scene: Scene, time: float = 0.0) -> Staging:
-    """What the blocking engine needs to lay out `shot`, `time` (0..1) into its move."""
+def staging_for(shot: Shot, scene: Scene, time: float | None = None) -> Staging:
+    """What the blocking engine needs to lay out `shot`, `time` (0..1) into its move;
+    by default the moment the move holds the shot's own framing."""
+    if time is None:
+        time = key_time(str(shot.movement.value), str(shot.direction.value))
     return Staging(
         size=str(shot.size.value),
         angle=str(shot.angle.value),

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from previz_app.engine.base import Cancelled, RenderContext
+from previz_app.engine.blocking.layout import key_time
 from previz_app.engine.blocking.panel import BlockingEngine, render_panel
 from previz_app.engine.request import FrameRequest, Staging
 
@@ -128,6 +129,14 @@ def test_dolly_in_and_zoom_in_enlarge_the_subject():
     for movement, direction in (("dolly_in", ""), ("zoom", "in")):
         start, end = (draw(size="MWS", movement=movement, direction=direction, time=t) for t in (0.0, 1.0))
         assert head_to_neck(end) > 1.2 * head_to_neck(start)
+
+
+@pytest.mark.parametrize("movement, direction", [("tilt", "up"), ("pan", "left"), ("truck", "right"), ("dolly_out", ""), ("zoom", "out"), ("dolly_in", "")])
+def test_a_still_of_a_moving_shot_is_drawn_where_the_move_holds_the_framing(movement, direction):
+    static = draw(size="MS", movement="static")
+    still = draw(size="MS", movement=movement, direction=direction, time=key_time(movement, direction))
+    assert still.layout.camera == static.layout.camera
+    assert keypoint(still, NOSE) == keypoint(static, NOSE)
 
 
 def test_engine_reports_progress_returns_control_maps_and_honours_cancel():

@@ -166,6 +166,18 @@ def _add_shoulder(figures: tuple[Figure, ...], camera: Camera, staging: Staging)
     return (*figures, Figure(name, float(base[0]), float(base[2]), facing))
 
 
+def key_time(movement: str, direction: str) -> float:
+    """When in its move the camera holds the framing the shot size names: the middle
+    of a pan, tilt or truck, the end of a pull-out, else the start. A still panel is
+    drawn at this time."""
+    movement = movement.lower()
+    if movement in ("pan", "tilt", "truck"):
+        return 0.5
+    if movement == "dolly_out" or (movement == "zoom" and direction in ("left", "down", "out")):
+        return 1.0
+    return 0.0
+
+
 def move_camera(camera: Camera, movement: str, direction: str, time: float, seed: int) -> Camera:
     """The camera `time` (0..1) of the way through `movement` in `direction`."""
     t = min(1.0, max(0.0, float(time)))
