@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -12,7 +13,7 @@ from ..engine.engines import ENGINE_NAMES, EngineOptions, make_engines
 from ..engine.discovery.entry import Family
 from ..engine.discovery.library import ModelLibrary, model_family
 from ..engine.jobs import JobRunner
-from ..engine.request import Mode
+from ..engine.request import Lora, Mode
 from ..store import ProjectFolder, open_project, scenes, shots
 from . import cli
 
@@ -38,6 +39,20 @@ def _family(model: str) -> str:
     return family.value if family is not Family.unknown else "sd1"
 
 
+def _loras(values: tuple[str, ...]) -> list[tuple[str, float]]:
+    parsed = []
+    for value in values:
+        path, sep, weight = value.rpartition("=")
+        try:
+            parsed.append((path, float(weight)) if sep else (value, 1.0))
+        except ValueError:
+            parsed.append((value, 1.0))  # an "=" inside the path
+    for path, _weight in parsed:
+        if not Path(path).expanduser().is_file():
+            raise click.BadParameter(f"{path!r} is not a file", param_hint="--lora")
+    return parsed
+
+
 def _controls(values: tuple[str, ...]) -> dict[str, str]:
     parsed = {}
     for value in values:
@@ -61,10 +76,11 @@ def _controls(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--guidance", type=float, default=7.0, show_default=True, help="Classifier-free guidance scale (diffusers engine).")
 @click.option("--strength", type=click.FloatRange(0, 1), default=0.6, show_default=True, help="How far img2img departs from its start frame.")
 @click.option("--control", "controls", multiple=True, metavar="KIND=PATH", help="ControlNet for controlled mode: depth=, pose= or lineart= a model path. Repeatable.")
+@click.option("--lora", "loras", multiple=True, metavar="PATH[=WEIGHT]", help="A LoRA to apply (diffusers engine), weight 1 unless given. Repeatable.")
 @click.option("--device", default=None, help="cuda, mps or cpu (default: the best available).")
 @click.option("--allow-network", is_flag=True, help="Let the diffusers engine download from the Hugging Face Hub.")
 @click.option("--allow-pickle", is_flag=True, help="Allow pickled .ckpt/.pt/.bin checkpoints (loaded with weights_only=True).")
-def generate(directory: Path, scene_number, shot_number, engine, model, variations, seed, mode, steps, guidance, strength, controls, device, allow_network, allow_pickle) -> None:
+def generate(directory: Path, scene_number, shot_number, engine, model, variations, seed, mode, steps, guidance, strength, controls, loras, device, allow_network, allow_pickle) -> None:
     """Render frames for shots and keep each as a take (the first becomes the hero).
 
     Ctrl-C cancels what is left; frames already rendered are kept.
@@ -80,13 +96,23 @@ def generate(directory: Path, scene_number, shot_number, engine, model, variatio
     engines = make_engines(
         (engine,), EngineOptions(device, allow_network, allow_pickle, configs=library.configs(), previews=library.previews())
     )
+    if engine == "diffusers":
+        engines["diffusers"].check(model)  # before any take is planned around it
+        # Recipes name the exact weights; each file is read once, then its hash is cached.
+        options = replace(options, model_hash=library.model_hash(model), loras=tuple(
+            Lora(path, weight, library.model_hash(path)) for path, weight in _loras(loras)
+        ))
+    elif loras:
+        raise click.UsageError("--lora needs --engine diffusers")
     with open_project(directory) as folder:
         planned = plan_requests(folder, select_shots(folder, scene_number, shot_number), options)
         runner = JobRunner(engines, media=folder.media.read)
         try:
-            with click.progressbar(length=len(planned), label=f"{engine:>9}", show_pos=True, file=sys.stderr) as bar:
+            with click.progressbar(
+                length=len(planned), label=f"{engine:>9}", show_pos=True, file=sys.stderr, item_show_func=lambda item: item
+            ) as bar:
                 def progress(done: int, total: int, step: int, steps_total: int) -> None:
-                    bar.update(done - bar.pos)
+                    bar.update(done - bar.pos, f"step {step}/{steps_total}" if steps_total and done < total else None)
 
                 report = run_batch(folder, runner, planned, progress)
         finally:

@@ -11,13 +11,14 @@ from .base import RenderContext
 from .blocking.panel import BlockingEngine
 from .frames import TRAINED_SIDE, frame_request, frame_size, shot_context, store_controls, store_take, with_controls
 from .jobs import Job, JobRunner, JobState
-from .request import FrameRequest, Mode
+from .request import FrameRequest, Lora, Mode
 
 
 @dataclass(frozen=True)
 class GenerateOptions:
     engine: str = "blocking"
     model: str = ""
+    model_hash: str = ""
     mode: Mode = Mode.txt2img
     variations: int = 1
     seed: int | None = None
@@ -26,12 +27,15 @@ class GenerateOptions:
     strength: float = 0.6
     family: str = "sd1"  # decides the frame size for diffusion models
     control_models: dict[str, str] = field(default_factory=dict)
+    loras: tuple[Lora, ...] = ()
 
     def __post_init__(self) -> None:
         if not 1 <= self.variations <= 64:
             raise ValueError(f"variations must be 1 to 64, got {self.variations}")
         if self.engine == "blocking" and self.mode is not Mode.txt2img:
             raise ValueError(f"the blocking engine draws from shot metadata; mode {self.mode} needs --engine diffusers")
+        if self.engine == "blocking" and self.loras:
+            raise ValueError("LoRAs apply to diffusion models; they need --engine diffusers")
         if self.mode is Mode.controlled and not self.control_models:
             raise ValueError("controlled mode needs at least one ControlNet model (kind=path)")
 
@@ -58,6 +62,7 @@ def plan_requests(folder: ProjectFolder, shot_ids: Iterable[int], options: Gener
         if options.engine != "blocking":
             size = frame_size(context.project.aspect_ratio, side=TRAINED_SIDE.get(options.family, 512))
         request = frame_request(context, options.engine, options.model, size, options.seed, options.steps, options.guidance)
+        request = replace(request, model_hash=options.model_hash, loras=options.loras)
         if options.mode is Mode.controlled:
             drawn = blocking.render(replace(request, engine="blocking"), RenderContext())
             request = with_controls(request, store_controls(folder, drawn), models=options.control_models)
@@ -98,7 +103,7 @@ def run_batch(folder: ProjectFolder, runner: JobRunner, planned: list[tuple[int,
     except KeyboardInterrupt:
         runner.cancel_all()
         for shot_id, job in jobs[collected:]:
-            job.wait(30)
+            job.wait()  # cancelled jobs end at their next step; a frame that finished is kept
             _collect(folder, shot_id, job, report)
         report.interrupted = True
     return report

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import logging
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -19,6 +20,8 @@ from PIL import Image
 
 from .base import Cancelled, Engine, FrameResult, RenderContext
 from .request import FrameRequest
+
+logger = logging.getLogger(__name__)
 
 
 class JobState(StrEnum):
@@ -97,9 +100,10 @@ class JobRunner:
             if self._stopping:
                 raise RuntimeError("the job runner has been shut down")
             job = Job(next(self._ids), request, priority, tag)
+            # Told before the worker can see it, so "queued" always comes first.
+            self._tell("job_changed", job)
             heapq.heappush(self._queue, (-priority, job.id, job))
             self._lock.notify()
-        self._listener.job_changed(job)
         return job
 
     def cancel(self, job: Job) -> None:
@@ -140,7 +144,7 @@ class JobRunner:
                 _, _, job = heapq.heappop(self._queue)
                 self._running = job
                 job.state = JobState.running
-            self._listener.job_changed(job)
+            self._tell("job_changed", job)
             try:
                 self._run(job)
             finally:
@@ -150,11 +154,11 @@ class JobRunner:
     def _run(self, job: Job) -> None:
         def progress(step: int, total: int) -> None:
             job.step, job.total = step, total
-            self._listener.job_progress(job, step, total)
+            self._tell("job_progress", job, step, total)
 
         context = RenderContext(
             on_progress=progress,
-            on_preview=lambda image: self._listener.job_preview(job, image),
+            on_preview=lambda image: self._tell("job_preview", job, image),
             cancel_event=job.cancel_event,
         )
         if self._media is not None:
@@ -175,5 +179,14 @@ class JobRunner:
             if job.state in FINAL:
                 return
             job.state = state
-        self._listener.job_changed(job)
-        job.done_event.set()
+        try:
+            self._tell("job_changed", job)
+        finally:
+            job.done_event.set()
+
+    def _tell(self, event: str, *args: object) -> None:
+        """Call the listener; its failure is logged, never the queue's end."""
+        try:
+            getattr(self._listener, event)(*args)
+        except Exception:  # noqa: BLE001 - a listener bug must not stop the worker
+            logger.exception("job listener failed in %s", event)

@@ -1,9 +1,12 @@
 """`previz generate`: frames for shots from the terminal."""
 
+import hashlib
+
 import pytest
 
 from previz_app.cli import main
-from previz_app.engine.request import FrameRequest, read_png_request
+from previz_app.engine.discovery.library import ModelLibrary
+from previz_app.engine.request import FrameRequest, Lora, read_png_request
 from previz_app.store import open_project, shots, takes
 
 
@@ -55,13 +58,14 @@ def first_shot(path):
         return shots.list_shots(folder.db)[0]
 
 
-@pytest.mark.parametrize("mode_args", [[], ["--mode", "img2img"], ["--mode", "controlled"]])
+@pytest.mark.parametrize("mode_args", [["--lora", "LORA=0.7"], ["--mode", "img2img"], ["--mode", "controlled"]])
 def test_generate_with_a_diffusers_model_in_each_mode(capsys, drafted, tiny_models, mode_args):
     path = drafted.path
     drafted.close()
     shot = first_shot(path)
     if mode_args[1:] == ["controlled"]:
         mode_args = mode_args + ["--control", f"depth={tiny_models.controlnet}"]
+    mode_args = [arg.replace("LORA", str(tiny_models.lora)) for arg in mode_args]
     code, out, err = run(capsys, "generate", path, "--scene", "1", "--shot", shot.number, "--engine", "diffusers",
                          "--model", tiny_models.pipeline, "--steps", "2", *mode_args)
     assert (code, out.strip()) == (0, "1 frame kept as takes"), err
@@ -70,7 +74,10 @@ def test_generate_with_a_diffusers_model_in_each_mode(capsys, drafted, tiny_mode
         recipe = FrameRequest.from_json(kept[-1].recipe)
         image = folder.media.read(kept[-1].media_hash)
     assert recipe.engine == "diffusers" and recipe.model == str(tiny_models.pipeline)
-    assert recipe.mode.value == (mode_args[1] if mode_args else "txt2img")
+    assert recipe.mode.value == (mode_args[1] if mode_args[0] == "--mode" else "txt2img")
+    assert recipe.model_hash == ModelLibrary.for_user().model_hash(str(tiny_models.pipeline)) and len(recipe.model_hash) == 64
+    if mode_args[0] == "--lora":
+        assert recipe.loras == (Lora(str(tiny_models.lora), 0.7, hashlib.sha256(tiny_models.lora.read_bytes()).hexdigest()),)
     assert FrameRequest.from_json(read_png_request(image).to_json()) == recipe
 
 
@@ -80,3 +87,12 @@ def test_generate_refuses_a_pickled_model_without_consent(capsys, drafted, tiny_
     code, _, err = run(capsys, "generate", path, "--shot", first_shot(path).number, "--scene", "1",
                        "--engine", "diffusers", "--model", tiny_models.pickle_checkpoint)
     assert code == 1 and "pickled checkpoint" in err and "Traceback" not in err
+
+
+def test_a_missing_model_is_caught_before_any_take_is_made(capsys, drafted):
+    path = drafted.path
+    drafted.close()
+    code, _, err = run(capsys, "generate", path, "--engine", "diffusers", "--model", "/no/such/model", "--mode", "img2img")
+    assert code == 1 and "model not found" in err
+    with open_project(path) as folder:
+        assert all(not takes.list_takes(folder.db, shot.id) for shot in shots.list_shots(folder.db))

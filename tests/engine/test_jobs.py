@@ -95,6 +95,26 @@ def test_a_failed_job_carries_its_error_and_the_queue_goes_on(make_runner):
     assert good.state is JobState.finished
 
 
+class BrokenListener(Recorder):
+    """Records, then raises, as a buggy UI slot might."""
+
+    def job_changed(self, job):
+        super().job_changed(job)
+        raise RuntimeError("listener bug")
+
+    def job_progress(self, job, step, total):
+        raise RuntimeError("listener bug")
+
+
+def test_a_failing_listener_neither_stops_the_worker_nor_hides_the_end(make_runner):
+    listener = BrokenListener()
+    runner = make_runner(StepEngine(), listener)
+    jobs = [runner.submit(request("one")), runner.submit(request("two"))]
+    for job in jobs:
+        assert job.wait(5) and job.state is JobState.finished
+        assert listener.states[job.id] == [JobState.queued, JobState.running, JobState.finished]
+
+
 def test_cancel_stops_a_running_job_within_one_step(make_runner):
     gate = threading.Event()
     engine, recorder = StepEngine(steps=50, gate=gate), Recorder()

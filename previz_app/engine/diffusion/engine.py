@@ -10,20 +10,25 @@ from __future__ import annotations
 
 import gc
 import inspect
+import logging
 import time
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import torch
 from PIL import Image
 
 from ..base import Cancelled, EngineError, FrameResult, RenderContext
 from ..discovery.entry import Family
-from ..request import FrameRequest, Lora, Mode, decode_image
+from ..request import FrameRequest, Mode, decode_image
 from . import previews
-from .loading import FAMILY_OF_PIPELINE, PICKLE_SUFFIXES, ModelSource, load_controlnet, load_pipeline, load_taesd, resolve_model
+from .adapters import apply_loras
+from .loading import (
+    FAMILY_OF_PIPELINE, ModelSource, load_controlnet, load_pipeline, load_taesd, resolve_model,
+)
+
+logger = logging.getLogger(__name__)
 
 # Scheduler names a recipe may carry, as A1111 users know them.
 SCHEDULERS: dict[str, tuple[str, dict]] = {
@@ -37,6 +42,7 @@ SCHEDULERS: dict[str, tuple[str, dict]] = {
     "pndm": ("PNDMScheduler", {}),
 }
 GPU_HEADROOM = 1.25  # weights times this must fit in free memory, else offload
+FLOW_FAMILIES = (Family.sd3, Family.flux)
 PREVIEW_INTERVAL_S = 0.25  # at most four previews a second; the first step always shows
 
 
@@ -97,17 +103,28 @@ class DiffusersEngine:
         self._taesd: dict[str, object] = {}
 
     def dtype_for(self, family: Family) -> torch.dtype:
+        """fp32 on the CPU; fp16 for UNet models on a GPU; bf16 for the flow-matching
+        transformers (SD3, FLUX), which overflow in fp16, or fp32 where bf16 is missing."""
         if self.device.type == "cpu":
             return torch.float32
-        if family in (Family.sd3, Family.flux) and self.device.type == "cuda" and torch.cuda.is_bf16_supported():
+        if family in FLOW_FAMILIES:
+            if self.device.type == "cuda" and not torch.cuda.is_bf16_supported():
+                return torch.float32
             return torch.bfloat16
         return torch.float16
+
+    def check(self, model: str) -> None:
+        """Raise EngineError now if `model` cannot be loaded (missing, damaged, refused),
+        before any work is planned around it. Reads headers and JSON only."""
+        if not model:
+            raise EngineError("the diffusers engine needs a model: a folder, a .safetensors file or a Hugging Face id")
+        if model not in self._models:
+            resolve_model(model, allow_network=self.allow_network, allow_pickle=self.allow_pickle)
 
     # -- loading, cached ------------------------------------------------------------
 
     def _model(self, model: str) -> _Loaded:
-        if not model:
-            raise EngineError("the diffusers engine needs a model: a folder, a .safetensors file or a Hugging Face id")
+        self.check(model)
         if model in self._models:
             self._models.move_to_end(model)
             return self._models[model]
@@ -128,8 +145,17 @@ class DiffusersEngine:
         loaded = _Loaded(pipe, family)
         if self.device.type == "cuda" and not self._fits(pipe):
             self._offload(loaded)
-        else:
+            return loaded
+        try:
             pipe.to(self.device)
+        except torch.OutOfMemoryError:
+            out_of_memory = True
+        else:
+            out_of_memory = False
+        if out_of_memory:  # outside the handler, so the failed copy can be freed
+            pipe.to("cpu")
+            self._release()
+            self._offload(loaded)
         return loaded
 
     def _fits(self, pipe) -> bool:
@@ -151,26 +177,42 @@ class DiffusersEngine:
     def _evict(self) -> None:
         if self._models:
             self._models.popitem(last=False)
+        self._release()
+
+    def _release(self) -> None:
+        """Drop the ControlNets and give freed memory back to the device."""
         self._controlnets.clear()
         gc.collect()
         if self.device.type == "cuda":
             torch.cuda.empty_cache()
 
-    def _controlnet(self, model: str, dtype: torch.dtype):
-        if model not in self._controlnets:
-            net = load_controlnet(model, dtype=dtype, allow_network=self.allow_network, allow_pickle=self.allow_pickle)
-            self._controlnets[model] = net.to(self.device)
+    def _controlnet(self, model: str, loaded: _Loaded):
+        key = f"{loaded.family.value}:{model}"
+        if key not in self._controlnets:
+            net = load_controlnet(
+                model, loaded.family, dtype=self.dtype_for(loaded.family), allow_network=self.allow_network,
+                allow_pickle=self.allow_pickle, config=self.configs.get(f"controlnet-{loaded.family.value}"),
+            )
+            # An offloaded model's ControlNet is moved on and off the GPU with it.
+            self._controlnets[key] = net if loaded.offloaded else net.to(self.device)
             while len(self._controlnets) > 4:
                 self._controlnets.popitem(last=False)
-        self._controlnets.move_to_end(model)
-        return self._controlnets[model]
+        self._controlnets.move_to_end(key)
+        return self._controlnets[key]
 
     def _preview_decoder(self, family: Family):
+        """The family's TAESD, or None for the linear approximation. A decoder that will
+        not load costs the previews their detail, never the frame."""
         path = self.preview_decoders.get(family.value)
         if not path:
             return None
         if path not in self._taesd:
-            self._taesd[path] = load_taesd(path, dtype=self.dtype_for(family)).to(self.device)
+            try:
+                decoder = load_taesd(path, dtype=self.dtype_for(family), allow_pickle=self.allow_pickle)
+                self._taesd[path] = decoder.to(self.device)
+            except (EngineError, OSError, ValueError, RuntimeError) as exc:
+                logger.warning("preview decoder %s not usable, using the latent approximation: %s", path, exc)
+                self._taesd[path] = None
         return self._taesd[path]
 
     @property
@@ -193,28 +235,22 @@ class DiffusersEngine:
         loaded = self._model(request.model)
         context.check_cancelled()
         try:
-            image = self._generate(loaded, request, context)
+            return FrameResult(image=self._generate(loaded, request, context), request=request)
         except torch.OutOfMemoryError as exc:
             if loaded.offloaded:
                 raise EngineError(
                     f"out of GPU memory at {request.width}x{request.height} even with offloading; "
                     "try a smaller frame or close other GPU programs"
                 ) from exc
-            self._evict_others(loaded)
-            self._offload(loaded)
-            image = self._generate(loaded, request, context)
-        return FrameResult(image=image, request=request)
-
-    def _evict_others(self, keep: _Loaded) -> None:
-        for key in [k for k, v in self._models.items() if v is not keep]:
+        # Retried outside the handler: the traceback held the failed attempt's tensors.
+        for key in [k for k, v in self._models.items() if v is not loaded]:
             del self._models[key]
-        self._controlnets.clear()
-        gc.collect()
-        if self.device.type == "cuda":
-            torch.cuda.empty_cache()
+        self._release()
+        self._offload(loaded)
+        return FrameResult(image=self._generate(loaded, request, context), request=request)
 
     def _generate(self, loaded: _Loaded, request: FrameRequest, context: RenderContext) -> Image.Image:
-        self._apply_loras(loaded, request.loras)
+        apply_loras(loaded.pipe, loaded.adapters, loaded.family, request.loras, allow_pickle=self.allow_pickle)
         pipe = self._mode_pipeline(loaded, request)
         multiple = 16 if loaded.family in (Family.sd3, Family.flux) else 8
         size = (_round_to(request.width, multiple), _round_to(request.height, multiple))
@@ -230,8 +266,13 @@ class DiffusersEngine:
             callback_on_step_end_tensor_inputs=["latents"],
             output_type="pil",
         )
-        arguments.update(self._mode_arguments(request, context, size))
         accepted = inspect.signature(pipe.__call__).parameters
+        for name, value in self._mode_arguments(request, context, size).items():
+            if name == "image" and "control_image" in accepted and request.mode is Mode.controlled:
+                name = "control_image"  # SD3 and FLUX ControlNet pipelines
+            if name not in accepted:
+                raise EngineError(f"{request.mode.value} is not available for {loaded.family.value} models ({type(pipe).__name__})")
+            arguments[name] = value
         try:
             with torch.inference_mode():
                 result = pipe(**{k: v for k, v in arguments.items() if k in accepted})
@@ -249,9 +290,9 @@ class DiffusersEngine:
 
         base = loaded.pipe
         if request.mode is Mode.controlled:
-            dtype = base.unet.dtype if hasattr(base, "unet") else self.dtype_for(loaded.family)
-            nets = [self._controlnet(c.model, dtype) for c in request.controls]
-            net = nets[0] if len(nets) == 1 else diffusers.MultiControlNetModel(nets)
+            nets = [self._controlnet(c.model, loaded) for c in request.controls]
+            multi = {Family.sd3: "SD3MultiControlNetModel", Family.flux: "FluxMultiControlNetModel"}
+            net = nets[0] if len(nets) == 1 else getattr(diffusers, multi.get(loaded.family, "MultiControlNetModel"))(nets)
             pipe = diffusers.AutoPipelineForText2Image.from_pipe(base, controlnet=net)
         elif request.mode is Mode.img2img:
             pipe = diffusers.AutoPipelineForImage2Image.from_pipe(base)
@@ -259,7 +300,7 @@ class DiffusersEngine:
             pipe = diffusers.AutoPipelineForInpainting.from_pipe(base)
         else:
             pipe = diffusers.AutoPipelineForText2Image.from_pipe(base)
-        pipe.scheduler = _scheduler(base.scheduler, request.scheduler)
+        pipe.scheduler = _scheduler(base.scheduler, request.scheduler, loaded.family)
         pipe.set_progress_bar_config(disable=True)
         if loaded.offloaded and pipe is not base:
             pipe.enable_model_cpu_offload(device=self.device)
@@ -269,6 +310,8 @@ class DiffusersEngine:
         def image(digest: str, mode: str = "RGB") -> Image.Image:
             try:
                 picture = decode_image(context.media(digest), mode)
+            except (KeyError, OSError) as exc:
+                raise EngineError(f"image {digest[:12]} is missing from the project's media") from exc
             except ValueError as exc:
                 raise EngineError(f"image {digest[:12]}: {exc}") from exc
             return picture.resize(size, Image.Resampling.LANCZOS) if picture.size != size else picture
@@ -304,35 +347,13 @@ class DiffusersEngine:
 
         return on_step_end
 
-    def _apply_loras(self, loaded: _Loaded, loras: tuple[Lora, ...]) -> None:
-        pipe = loaded.pipe
-        names = []
-        for lora in loras:
-            path = Path(lora.path).expanduser()
-            key = str(path.resolve())
-            if key not in loaded.adapters:
-                if not path.is_file():
-                    raise EngineError(f"LoRA not found: {lora.path}")
-                if path.suffix.lower() in PICKLE_SUFFIXES and not self.allow_pickle:
-                    raise EngineError(f"{path.name} is a pickled LoRA; allow pickled models to load it")
-                name = f"lora_{len(loaded.adapters)}"
-                try:
-                    pipe.load_lora_weights(str(path.parent), weight_name=path.name, adapter_name=name, local_files_only=True)
-                except (OSError, ValueError, KeyError, RuntimeError) as exc:
-                    raise EngineError(f"could not load LoRA {path.name}: {exc}") from exc
-                loaded.adapters[key] = name
-            names.append(loaded.adapters[key])
-        if names:
-            pipe.enable_lora()
-            pipe.set_adapters(names, adapter_weights=[lora.weight for lora in loras])
-        elif loaded.adapters:
-            pipe.disable_lora()
 
-
-def _scheduler(current, name: str):
+def _scheduler(current, name: str, family: Family):
     """A fresh scheduler for one render: the model's own, or the one the recipe names."""
     if not name:
         return type(current).from_config(current.config)
+    if family in FLOW_FAMILIES:
+        raise EngineError(f"{family.value} models use their own flow-matching scheduler; leave the scheduler unset")
     if name not in SCHEDULERS:
         raise EngineError(f"unknown scheduler {name!r}; expected one of: {', '.join(SCHEDULERS)}")
     import diffusers

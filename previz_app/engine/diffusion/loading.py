@@ -1,12 +1,14 @@
 """Finding and loading the models a user has: folders, single files, the HF cache.
 
 Offline unless the user allows the network: every diffusers call gets
-`local_files_only`. Pickled weights (.ckpt/.pt/.pth/.bin) are refused unless the user
-allows them; diffusers then reads them with `torch.load(weights_only=True)`.
+`local_files_only`. Only safetensors are read without asking: any other weights file
+(.ckpt/.pt/.pth/.bin, whatever its name) is refused unless the user allows pickles, and
+is then read with `torch.load(weights_only=True)` (ours and diffusers').
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,11 +17,10 @@ import torch
 
 from ..base import EngineError
 from ..discovery.classify import classify
-from ..discovery.diffusers_folder import pipeline_entry
+from ..discovery.diffusers_folder import model_folder_entry, pipeline_entry
 from ..discovery.entry import Family, ModelFileError, ModelKind
 from ..discovery.header import Header, read_header
-
-PICKLE_SUFFIXES = (".ckpt", ".pt", ".pth", ".bin")
+from ..discovery.scan import PICKLE_SUFFIXES, SAFETENSORS_SUFFIXES
 HUB_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
 
 # The pipeline class for each family; single-file checkpoints need to be told.
@@ -57,7 +58,7 @@ def _pickled_folder(folder: Path) -> list[str]:
         names = [f.name for f in part.iterdir() if f.is_file()]
         if any(n.endswith(".safetensors") for n in names):
             continue
-        if any(n.endswith(PICKLE_SUFFIXES) for n in names):
+        if any(n.endswith(tuple(PICKLE_SUFFIXES)) for n in names):
             pickled.append(part.name)
     return pickled
 
@@ -70,16 +71,34 @@ def _folder_family(folder: Path) -> Family:
     return entry.family
 
 
+def _checkpoint_family(header: Header, name: str) -> Family:
+    """The family of a whole-model checkpoint, or a clear refusal."""
+    kind, family, _control = classify(header, name)
+    if kind is not ModelKind.checkpoint:
+        raise EngineError(f"{name} is a {kind.value.replace('_', ' ')}, not a whole model; choose a checkpoint or a diffusers folder")
+    if family not in PIPELINES:
+        raise EngineError(f"{name}: previz cannot tell which model family this checkpoint is")
+    conv_in = header.tensors.get("model.diffusion_model.input_blocks.0.0.weight", ())
+    if len(conv_in) == 4 and conv_in[1] != 4:
+        raise EngineError(f"{name} is an inpainting checkpoint ({conv_in[1]}-channel input); previz cannot load those yet")
+    return family
+
+
 def _file_family(path: Path) -> Family:
     try:
-        kind, family, _control = classify(read_header(path), path.name)
+        header = read_header(path)
     except ModelFileError as exc:
         raise EngineError(str(exc)) from exc
-    if kind is not ModelKind.checkpoint:
-        raise EngineError(f"{path.name} is a {kind.value.replace('_', ' ')}, not a whole model; choose a checkpoint or a diffusers folder")
-    if family not in PIPELINES:
-        raise EngineError(f"{path.name}: previz cannot tell which model family this checkpoint is")
-    return family
+    return _checkpoint_family(header, path.name)
+
+
+def needs_consent(path: Path, allow_pickle: bool, what: str) -> None:
+    """Refuse any weights file that is not safetensors unless pickles are allowed."""
+    if path.suffix.lower() not in SAFETENSORS_SUFFIXES and not allow_pickle:
+        raise EngineError(
+            f"{path.name} is not a safetensors file; {what} stored any other way is a pickle, which can run "
+            "code when loaded. Allow pickled models to load it (read with weights_only=True)"
+        )
 
 
 def resolve_model(model: str, *, allow_network: bool, allow_pickle: bool) -> ModelSource:
@@ -100,17 +119,17 @@ def resolve_model(model: str, *, allow_network: bool, allow_pickle: bool) -> Mod
             )
         return ModelSource("folder", str(path), _folder_family(path), bool(pickled))
     if path.is_file():
-        if path.suffix.lower() in PICKLE_SUFFIXES:
-            if not allow_pickle:
-                raise EngineError(
-                    f"{path.name} is a pickled checkpoint, which can run code when loaded; allow pickled "
-                    "models to load it (read with weights_only=True), or use a .safetensors file"
-                )
-            family = _pickle_family(path)
-            return ModelSource("single_file", str(path), family, pickled=True)
-        if path.suffix.lower() != ".safetensors":
+        suffix = path.suffix.lower()
+        if suffix in SAFETENSORS_SUFFIXES:
+            return ModelSource("single_file", str(path), _file_family(path))
+        if suffix not in PICKLE_SUFFIXES:
             raise EngineError(f"{path.name} is not a model file previz can read (.safetensors, or a diffusers folder)")
-        return ModelSource("single_file", str(path), _file_family(path))
+        if not allow_pickle:
+            raise EngineError(
+                f"{path.name} is a pickled checkpoint, which can run code when loaded; allow pickled "
+                "models to load it (read with weights_only=True), or use a .safetensors file"
+            )
+        return ModelSource("single_file", str(path), _pickle_family(path), pickled=True)
     if HUB_ID.match(model) and not model.startswith((".", "/")):
         return _hub_source(model, allow_network)
     raise EngineError(f"model not found: {model}")
@@ -124,10 +143,7 @@ def _pickle_family(path: Path) -> Family:
         raise EngineError(f"{path.name} could not be read as plain weights: {exc}") from exc
     state = state.get("state_dict", state) if isinstance(state, dict) else {}
     header = Header(tensors={k: tuple(v.shape) for k, v in state.items() if hasattr(v, "shape")}, metadata={})
-    kind, family, _control = classify(header, path.name)
-    if kind is not ModelKind.checkpoint or family not in PIPELINES:
-        raise EngineError(f"{path.name}: previz cannot tell which model family this checkpoint is")
-    return family
+    return _checkpoint_family(header, path.name)
 
 
 def _hub_source(repo_id: str, allow_network: bool) -> ModelSource:
@@ -140,7 +156,13 @@ def _hub_source(repo_id: str, allow_network: bool) -> ModelSource:
         raise EngineError(
             f"{repo_id} is not in the Hugging Face cache on this machine; allow network access to download it"
         )
-    return ModelSource("hub", repo_id, Family.unknown)
+    from huggingface_hub import hf_hub_download
+
+    try:  # the family decides the dtype, so read it before the weights come down
+        index = json.loads(Path(hf_hub_download(repo_id, "model_index.json")).read_text(encoding="utf-8"))
+    except Exception as exc:  # noqa: BLE001 - network, HTTP and JSON errors alike
+        raise EngineError(f"could not read {repo_id} from the Hugging Face Hub: {exc}") from exc
+    return ModelSource("hub", repo_id, FAMILY_OF_PIPELINE.get(str(index.get("_class_name", "")), Family.unknown))
 
 
 # The reference repos whose configs and tokenizers a family's single files borrow.
@@ -200,38 +222,76 @@ def load_pipeline(source: ModelSource, *, dtype: torch.dtype, allow_network: boo
         raise EngineError(f"could not load {Path(source.location).name}: {exc}") from exc
 
 
-def load_controlnet(model: str, *, dtype: torch.dtype, allow_network: bool, allow_pickle: bool):
-    """A ControlNet from a diffusers folder, a single file or a hub id."""
+CONTROLNETS = {Family.sd3: "SD3ControlNetModel", Family.flux: "FluxControlNetModel"}  # else ControlNetModel
+
+
+def load_controlnet(
+    model: str, family: Family, *, dtype: torch.dtype, allow_network: bool, allow_pickle: bool, config: str | None = None
+):
+    """A ControlNet for a `family` base model, from a diffusers folder, a single file or a
+    hub id. Single files borrow their config from `config` (a diffusers ControlNet folder
+    of the family) or, offline, from the family's default repo in the HF cache."""
     import diffusers
 
     path = Path(model).expanduser()
     local = not allow_network
-    if path.is_file() and path.suffix.lower() in PICKLE_SUFFIXES and not allow_pickle:
-        raise EngineError(f"{path.name} is a pickled ControlNet; allow pickled models to load it")
     if not path.exists() and not (HUB_ID.match(model) and allow_network):
         raise EngineError(f"ControlNet not found: {model}")
+    own = weights_family(path)
+    if own is not Family.unknown and family is not Family.unknown and own is not family:
+        raise EngineError(f"ControlNet {path.name} is for {own.value}; this model is {family.value}")
+    cls = getattr(diffusers, CONTROLNETS.get(family, "ControlNetModel"))
     try:
         if path.is_file():
-            return diffusers.ControlNetModel.from_single_file(str(path), torch_dtype=dtype, local_files_only=local)
-        return diffusers.ControlNetModel.from_pretrained(model, torch_dtype=dtype, local_files_only=local)
-    except Exception as exc:  # noqa: BLE001
-        raise EngineError(f"could not load ControlNet {path.name}: {exc}") from exc
+            needs_consent(path, allow_pickle, "a ControlNet")
+            kwargs = {"config": config} if config else {}
+            return cls.from_single_file(str(path), torch_dtype=dtype, local_files_only=local, **kwargs)
+        return cls.from_pretrained(model, torch_dtype=dtype, local_files_only=local, use_safetensors=None if allow_pickle else True)
+    except EngineError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - diffusers raises OSError, ValueError, KeyError, ...
+        hint = ""
+        if path.is_file() and not config and local:
+            hint = "; a single-file ControlNet needs a diffusers ControlNet folder of its family for its config (previz models scan finds one), or network access once"
+        raise EngineError(f"could not load ControlNet {path.name}: {exc}{hint}") from exc
 
 
-def load_taesd(path: str, *, dtype: torch.dtype):
+def weights_family(path: Path) -> Family:
+    """The base family a ControlNet or LoRA (file or diffusers folder) was made for,
+    from its header or config; unknown when it cannot be told."""
+    try:
+        if path.is_dir():
+            return model_folder_entry(path, "folder", path.name).family
+        if path.suffix.lower() in SAFETENSORS_SUFFIXES:
+            return classify(read_header(path), path.name).family
+    except ModelFileError as exc:
+        raise EngineError(str(exc)) from exc
+    return Family.unknown
+
+
+def load_taesd(path: str, *, dtype: torch.dtype, allow_pickle: bool = False):
     """A tiny preview decoder: a diffusers AutoencoderTiny folder, or an original
-    `taesd_decoder.safetensors` (keys without the `decoder.layers.` prefix)."""
+    4-channel `taesd_decoder.safetensors` (numbered layers, 0 being the input clamp)."""
     import diffusers
     from safetensors.torch import load_file
 
     location = Path(path)
     if location.is_dir():
-        return diffusers.AutoencoderTiny.from_pretrained(location, torch_dtype=dtype, local_files_only=True)
-    model = diffusers.AutoencoderTiny()
+        return diffusers.AutoencoderTiny.from_pretrained(
+            location, torch_dtype=dtype, local_files_only=True, use_safetensors=None if allow_pickle else True
+        )
+    needs_consent(location, allow_pickle, "a preview decoder")
     state = load_file(location)
-    if not all(key.startswith("decoder.") for key in state):
-        state = {f"decoder.layers.{key}": value for key, value in state.items()}
-    loaded = model.load_state_dict(state, strict=False)
+    first = state.get("1.weight")
+    if first is None or first.ndim != 4 or first.shape[1] != 4:
+        raise EngineError(f"{location.name} is not a 4-channel TAESD decoder")
+    # diffusers has no module for the clamp, so its layer i is the original's i + 1.
+    try:
+        renamed = {f"decoder.layers.{int(key.partition('.')[0]) - 1}.{key.partition('.')[2]}": v for key, v in state.items()}
+    except ValueError as exc:
+        raise EngineError(f"{location.name} is not a TAESD decoder") from exc
+    model = diffusers.AutoencoderTiny()
+    loaded = model.load_state_dict(renamed, strict=False)
     missing = [key for key in loaded.missing_keys if key.startswith("decoder.")]
     if loaded.unexpected_keys or missing:
         raise EngineError(f"{location.name} is not a TAESD decoder")

@@ -7,14 +7,14 @@ It lives in one folder (`library_dir`): `folders.json` lists added folders,
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from previz_app.engine.discovery.cache import ScanCache
+from previz_app.engine.discovery.cache import ScanCache, file_hash, write_json_atomic
 from previz_app.engine.discovery.classify import classify
 from previz_app.engine.discovery.diffusers_folder import is_pipeline, pipeline_entry
 from previz_app.engine.discovery.entry import Family, ModelEntry, ModelFileError, ModelKind
@@ -28,19 +28,6 @@ def library_dir(home: Path, environ: Mapping[str, str]) -> Path:
         return Path(environ["PREVIZ_HOME"]).expanduser()
     data = Path(environ["XDG_DATA_HOME"]) if environ.get("XDG_DATA_HOME") else home / ".local" / "share"
     return data / "previz"
-
-
-def _write_json(path: Path, value: object) -> None:
-    """Write atomically: a crash leaves the old file or the new one, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            json.dump(value, stream, indent=1)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def _read_json(path: Path, default: object) -> object:
@@ -80,11 +67,11 @@ class ModelLibrary:
                 raise ValueError(f"{path} does not exist")
             if path not in added:
                 added.append(path)
-        _write_json(self.folder / "folders.json", [str(p) for p in added])
+        write_json_atomic(self.folder / "folders.json", [str(p) for p in added])
         cache = ScanCache(self.folder / "scan-cache.json")
         entries = scan(self.roots(), cache)
         cache.save()
-        _write_json(self.folder / "models.json", [asdict(e) for e in entries])
+        write_json_atomic(self.folder / "models.json", [asdict(e) for e in entries])
         return entries
 
     def listed(self) -> list[ModelEntry] | None:
@@ -102,12 +89,42 @@ class ModelLibrary:
         return entries
 
     def configs(self) -> dict[str, str]:
-        """Family -> a healthy diffusers pipeline folder that single files can borrow from."""
+        """Healthy diffusers folders that single files borrow configs from: a pipeline by
+        family (`sd1`) and a ControlNet folder by `controlnet-` and family."""
         found: dict[str, str] = {}
         for entry in self.listed() or []:
-            if entry.kind is ModelKind.pipeline and not entry.error and entry.family is not Family.unknown:
+            if entry.error or entry.family is Family.unknown:
+                continue
+            if entry.kind is ModelKind.pipeline:
                 found.setdefault(entry.family.value, entry.path)
+            elif entry.kind is ModelKind.controlnet and Path(entry.path).is_dir():
+                found.setdefault(f"controlnet-{entry.family.value}", entry.path)
         return found
+
+    def model_hash(self, model: str) -> str:
+        """SHA-256 of a model file, or of a diffusers folder's weights and configs (each
+        file's hash, by relative path); "" for hub ids. Cached while no file changes, so
+        only the first use of a multi-gigabyte model pays for reading it."""
+        path = Path(model).expanduser()
+        if not path.exists():
+            return ""
+        key = str(path.absolute())
+        fingerprint = [list(item) for item in _fingerprint(path)]
+        known = _read_json(self.folder / "hashes.json", {})
+        known = known if isinstance(known, dict) else {}
+        record = known.get(key)
+        if isinstance(record, dict) and record.get("files") == fingerprint and isinstance(record.get("sha256"), str):
+            return record["sha256"]
+        if path.is_file():
+            digest = file_hash(path)
+        else:
+            combined = hashlib.sha256()
+            for name, _size, _mtime in fingerprint:
+                combined.update(f"{name}\0{file_hash(path / name)}\n".encode())
+            digest = combined.hexdigest()
+        known[key] = {"files": fingerprint, "sha256": digest}
+        write_json_atomic(self.folder / "hashes.json", known)
+        return digest
 
     def previews(self) -> dict[str, str]:
         """Family -> a TAESD decoder (a diffusers folder, or an original decoder file)."""
@@ -117,6 +134,17 @@ class ModelLibrary:
             if entry.kind is ModelKind.taesd and not entry.error and usable and entry.family is not Family.unknown:
                 found.setdefault(entry.family.value, entry.path)
         return found
+
+
+def _fingerprint(path: Path) -> list[tuple[str, int, int]]:
+    """(relative path, size, mtime_ns) of the files whose bytes decide a model."""
+    files = [path] if path.is_file() else sorted(
+        p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in _HASHED_SUFFIXES and not p.name.startswith(".")
+    )
+    return [(str(f.relative_to(path)) if f != path else f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in files]
+
+
+_HASHED_SUFFIXES = (".safetensors", ".sft", ".ckpt", ".pt", ".pth", ".bin", ".json", ".txt", ".model")
 
 
 def model_family(model: str) -> Family:

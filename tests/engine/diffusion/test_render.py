@@ -3,6 +3,7 @@
 import hashlib
 
 import numpy as np
+import torch
 import pytest
 from PIL import Image
 
@@ -162,3 +163,75 @@ def test_job_runner_drives_the_engine_and_a_missing_model_fails_its_job_only(eng
         assert broken.state is JobState.failed and "model not found" in broken.error
     finally:
         runner.shutdown()
+
+
+def test_a_missing_or_broken_init_image_is_explained(engine, tiny_models, media):
+    with pytest.raises(EngineError, match="missing from the project's media"):
+        render(engine, frame(tiny_models.pipeline, mode=Mode.img2img, init_image="ab" * 32), media)
+    media["cd" * 32] = b"not a picture"
+    with pytest.raises(EngineError, match="unreadable image"):
+        render(engine, frame(tiny_models.pipeline, mode=Mode.img2img, init_image="cd" * 32), media)
+
+
+def test_an_original_taesd_decoder_file_draws_the_same_previews_as_its_folder(tiny_models, tmp_path):
+    """A full-size TAESD (random weights; it is small by design) saved both ways: as a
+    diffusers folder and as the TAESD project's decoder file, numbered layers with the
+    input clamp at 0, so that diffusers' layer i is the file's i + 1."""
+    from diffusers import AutoencoderTiny
+    from safetensors.torch import save_file
+
+    torch.manual_seed(0)
+    taesd = AutoencoderTiny()
+    taesd.save_pretrained(tmp_path / "taesd")
+    prefix = "decoder.layers."
+    save_file({f"{int(k[len(prefix):].split('.')[0]) + 1}.{k[len(prefix):].partition('.')[2]}": v.contiguous()
+               for k, v in taesd.state_dict().items() if k.startswith(prefix)}, tmp_path / "taesd_decoder.safetensors")
+    shown = {}
+    for name in ("taesd", "taesd_decoder.safetensors"):
+        engine = DiffusersEngine(device="cpu", previews={"sd1": str(tmp_path / name)})
+        shown[name] = []
+        render(engine, frame(tiny_models.pipeline, steps=1), on_preview=shown[name].append)
+    assert [p.size for p in shown["taesd_decoder.safetensors"]] == [(SIZE, SIZE)]
+    assert np.array_equal(pixels(shown["taesd_decoder.safetensors"][0]), pixels(shown["taesd"][0]))
+
+
+def test_a_broken_preview_decoder_costs_only_the_preview_detail(tiny_models, tmp_path):
+    broken = tmp_path / "taesd_decoder.safetensors"
+    broken.write_bytes(b"\x08\x00\x00\x00\x00\x00\x00\x00{}      ")
+    engine = DiffusersEngine(device="cpu", previews={"sd1": str(broken)})
+    shown = []
+    image = render(engine, frame(tiny_models.pipeline, steps=1), on_preview=shown.append)
+    assert image.size == (SIZE, SIZE)
+    assert [p.size for p in shown] == [(SIZE * 8, SIZE * 8)]  # the latent approximation
+
+
+def test_lora_weight_scales_its_effect(engine, tiny_models):
+    plain = pixels(render(engine, frame(tiny_models.pipeline)))
+    half, full = (pixels(render(engine, frame(tiny_models.pipeline, loras=(Lora(str(tiny_models.lora), w),))))
+                  for w in (0.5, 1.0))
+    assert 0 < np.abs(half - plain).mean() < np.abs(full - plain).mean()
+
+
+def test_a_lora_that_fits_nothing_fails_cleanly_and_leaves_later_frames_alone(engine, tiny_models, tmp_path):
+    from safetensors.torch import save_file
+
+    plain = pixels(render(engine, frame(tiny_models.pipeline)))
+    stray = tmp_path / "stray.safetensors"
+    save_file({"unet.nothing.here.lora.down.weight": torch.ones(4, 8), "unet.nothing.here.lora.up.weight": torch.ones(8, 4)}, stray)
+    with pytest.raises(EngineError, match="could not load LoRA stray.safetensors"):
+        render(engine, frame(tiny_models.pipeline, loras=(Lora(str(stray)),)))
+    assert np.array_equal(pixels(render(engine, frame(tiny_models.pipeline))), plain)
+
+
+def test_a_lora_for_another_family_or_not_in_safetensors_is_refused(engine, tiny_models, tmp_path):
+    from safetensors.torch import save_file
+
+    sdxl = tmp_path / "xl-style.safetensors"
+    save_file({"lora_te2_text_model_encoder_layers_0_mlp_fc1.lora_down.weight": torch.zeros(4, 1280),
+               "lora_te2_text_model_encoder_layers_0_mlp_fc1.lora_up.weight": torch.zeros(5120, 4)}, sdxl)
+    with pytest.raises(EngineError, match="is for sdxl; this model is sd1"):
+        render(engine, frame(tiny_models.pipeline, loras=(Lora(str(sdxl)),)))
+    renamed = tmp_path / "style.lora"
+    renamed.write_bytes(tiny_models.lora.read_bytes())
+    with pytest.raises(EngineError, match="not a safetensors file.*pickle"):
+        render(engine, frame(tiny_models.pipeline, loras=(Lora(str(renamed)),)))

@@ -23,6 +23,12 @@ def test_scan_remembers_folders_and_offers_configs_and_previews(tmp_path, tiny_m
     config["cross_attention_dim"] = 768  # what a real SD1 folder says
     unet_config.write_text(json.dumps(config))
     shutil.copytree(tiny_models.taesd, tmp_path / "models" / "taesd")
+    control = tmp_path / "models" / "control_sd15_depth"
+    shutil.copytree(tiny_models.controlnet, control)
+    control_config = control / "config.json"
+    config = json.loads(control_config.read_text())
+    config["cross_attention_dim"] = 768
+    control_config.write_text(json.dumps(config))
     library = ModelLibrary(tmp_path / "lib", tmp_path / "home", {})
 
     assert library.listed() is None
@@ -30,7 +36,7 @@ def test_scan_remembers_folders_and_offers_configs_and_previews(tmp_path, tiny_m
     assert library.added_folders() == [tmp_path / "models"]
     again = ModelLibrary(tmp_path / "lib", tmp_path / "home", {})
     assert [e.name for e in again.listed()] == [e.name for e in library.scan()]
-    assert again.configs() == {"sd1": str(sd1)}
+    assert again.configs() == {"sd1": str(sd1), "controlnet-sd1": str(control)}
     assert again.previews() == {"sd1": str(tmp_path / "models" / "taesd")}
 
 
@@ -53,3 +59,26 @@ def test_model_family_reads_headers_and_never_guesses(tiny_models, tmp_path):
 def test_a_damaged_folder_list_is_ignored(tmp_path, broken):
     (tmp_path / "folders.json").write_text(broken)
     assert ModelLibrary(tmp_path, tmp_path, {}).added_folders() == []
+
+
+def test_model_hash_is_read_once_and_follows_changes(tmp_path, tiny_models, monkeypatch):
+    import hashlib
+
+    from previz_app.engine.discovery import library as library_module
+
+    library = ModelLibrary(tmp_path / "lib", tmp_path, {})
+    model = tmp_path / "model.safetensors"
+    shutil.copy(tiny_models.checkpoint, model)
+    reads = []
+    real = library_module.file_hash
+    monkeypatch.setattr(library_module, "file_hash", lambda p: reads.append(p) or real(p))
+
+    first = library.model_hash(str(model))
+    assert first == hashlib.sha256(model.read_bytes()).hexdigest()
+    assert library.model_hash(str(model)) == first and len(reads) == 1
+    model.write_bytes(model.read_bytes() + b" ")
+    assert library.model_hash(str(model)) != first and len(reads) == 2
+
+    folder_hash = library.model_hash(str(tiny_models.pipeline))
+    assert len(folder_hash) == 64 and library.model_hash(str(tiny_models.pipeline)) == folder_hash
+    assert library.model_hash("someone/some-model") == ""
