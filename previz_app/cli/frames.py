@@ -11,7 +11,7 @@ import click
 from ..engine.batch import GenerateOptions, plan_requests, run_batch
 from ..engine.engines import ENGINE_NAMES, EngineOptions, make_engines
 from ..engine.discovery.entry import Family
-from ..engine.discovery.library import ModelLibrary, model_family
+from ..engine.discovery.library import ModelLibrary
 from ..engine.jobs import JobRunner
 from ..engine.request import Lora, Mode
 from ..store import ProjectFolder, open_project, scenes, shots
@@ -31,12 +31,6 @@ def select_shots(folder: ProjectFolder, scene_number: str | None, shot_number: s
     if not listed:
         raise ValueError("there are no shots to generate; import a script or add shots first")
     return [shot.id for shot in listed]
-
-
-def _family(model: str) -> str:
-    """The family that decides frame sizes; SD1 sizes when it cannot be told."""
-    family = model_family(model)
-    return family.value if family is not Family.unknown else "sd1"
 
 
 def _loras(values: tuple[str, ...]) -> list[tuple[str, float]]:
@@ -90,16 +84,16 @@ def generate(directory: Path, scene_number, shot_number, engine, model, variatio
     options = GenerateOptions(
         engine=engine, model=model, mode=Mode(mode), variations=variations, seed=seed, steps=steps,
         guidance=guidance, strength=strength, control_models=_controls(controls),
-        family=_family(model) if engine == "diffusers" else "sd1",
     )
     library = ModelLibrary.for_user()
     engines = make_engines(
         (engine,), EngineOptions(device, allow_network, allow_pickle, configs=library.configs(), previews=library.previews())
     )
     if engine == "diffusers":
-        engines["diffusers"].check(model)  # before any take is planned around it
+        family = engines["diffusers"].check(model)  # before any take is planned around it
         # Recipes name the exact weights; each file is read once, then its hash is cached.
-        options = replace(options, model_hash=library.model_hash(model), loras=tuple(
+        options = replace(options, family=family.value if family is not Family.unknown else "sd1",
+                          model_hash=library.model_hash(model), loras=tuple(
             Lora(path, weight, library.model_hash(path)) for path, weight in _loras(loras)
         ))
     elif loras:

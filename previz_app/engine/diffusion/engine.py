@@ -113,13 +113,14 @@ class DiffusersEngine:
             return torch.bfloat16
         return torch.float16
 
-    def check(self, model: str) -> None:
-        """Raise EngineError now if `model` cannot be loaded (missing, damaged, refused),
-        before any work is planned around it. Reads headers and JSON only."""
+    def check(self, model: str) -> Family:
+        """`model`'s family, or EngineError now if it cannot be loaded (missing, damaged,
+        refused), before any work is planned around it. Reads headers and JSON only."""
         if not model:
             raise EngineError("the diffusers engine needs a model: a folder, a .safetensors file or a Hugging Face id")
-        if model not in self._models:
-            resolve_model(model, allow_network=self.allow_network, allow_pickle=self.allow_pickle)
+        if model in self._models:
+            return self._models[model].family
+        return resolve_model(model, allow_network=self.allow_network, allow_pickle=self.allow_pickle).family
 
     # -- loading, cached ------------------------------------------------------------
 

@@ -2,7 +2,8 @@
 diffusers engine borrows from it (configs for single files, TAESD for previews).
 
 It lives in one folder (`library_dir`): `folders.json` lists added folders,
-`scan-cache.json` is the ScanCache, `models.json` the last scan's entries.
+`scan-cache.json` is the ScanCache, `models.json` the last scan's entries, `hashes.json`
+the models' SHA-256 by path, size and mtime.
 """
 
 from __future__ import annotations
@@ -15,10 +16,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from previz_app.engine.discovery.cache import ScanCache, file_hash, write_json_atomic
-from previz_app.engine.discovery.classify import classify
-from previz_app.engine.discovery.diffusers_folder import is_pipeline, pipeline_entry
-from previz_app.engine.discovery.entry import Family, ModelEntry, ModelFileError, ModelKind
-from previz_app.engine.discovery.header import read_header
+from previz_app.engine.discovery.entry import Family, ModelEntry, ModelKind
 from previz_app.engine.discovery.scan import default_roots, scan
 
 
@@ -136,6 +134,9 @@ class ModelLibrary:
         return found
 
 
+_HASHED_SUFFIXES = (".safetensors", ".sft", ".ckpt", ".pt", ".pth", ".bin", ".json", ".txt", ".model")
+
+
 def _fingerprint(path: Path) -> list[tuple[str, int, int]]:
     """(relative path, size, mtime_ns) of the files whose bytes decide a model."""
     files = [path] if path.is_file() else sorted(
@@ -143,19 +144,3 @@ def _fingerprint(path: Path) -> list[tuple[str, int, int]]:
     )
     return [(str(f.relative_to(path)) if f != path else f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in files]
 
-
-_HASHED_SUFFIXES = (".safetensors", ".sft", ".ckpt", ".pt", ".pth", ".bin", ".json", ".txt", ".model")
-
-
-def model_family(model: str) -> Family:
-    """What family a model path is, from its header or JSON; unknown for hub ids,
-    pickles and anything unreadable (the engine reports those when it loads)."""
-    path = Path(model).expanduser()
-    try:
-        if path.is_dir() and is_pipeline(path):
-            return pipeline_entry(path, "folder", path.name).family
-        if path.is_file() and path.suffix.lower() in (".safetensors", ".sft"):
-            return classify(read_header(path), path.name).family
-    except (OSError, ModelFileError):
-        pass
-    return Family.unknown

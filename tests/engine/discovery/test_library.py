@@ -5,8 +5,7 @@ import shutil
 
 import pytest
 
-from previz_app.engine.discovery.entry import Family
-from previz_app.engine.discovery.library import ModelLibrary, library_dir, model_family
+from previz_app.engine.discovery.library import ModelLibrary, library_dir
 
 
 def test_library_dir_follows_the_environment(tmp_path):
@@ -44,15 +43,6 @@ def test_a_damaged_list_reads_as_no_scan(tmp_path):
     library = ModelLibrary(tmp_path, tmp_path, {})
     (tmp_path / "models.json").write_text("{not json")
     assert library.listed() is None
-
-
-def test_model_family_reads_headers_and_never_guesses(tiny_models, tmp_path):
-    assert model_family(str(tiny_models.checkpoint)) is Family.sd1
-    assert model_family(str(tiny_models.pickle_checkpoint)) is Family.unknown
-    assert model_family("someone/some-model") is Family.unknown
-    cut = tmp_path / "cut.safetensors"
-    cut.write_bytes(tiny_models.checkpoint.read_bytes()[:100])
-    assert model_family(str(cut)) is Family.unknown
 
 
 @pytest.mark.parametrize("broken", ["[1, 2", "{}"])
