@@ -44,7 +44,8 @@ def _loras(values: tuple[str, ...]) -> list[tuple[str, float]]:
     for path, _weight in parsed:
         if not Path(path).expanduser().is_file():
             raise click.BadParameter(f"{path!r} is not a file", param_hint="--lora")
-    return parsed
+    # Recipes keep absolute paths, so they re-render from any working directory.
+    return [(str(Path(path).expanduser().resolve()), weight) for path, weight in parsed]
 
 
 def _controls(values: tuple[str, ...]) -> dict[str, str]:
@@ -89,12 +90,13 @@ def generate(directory: Path, scene_number, shot_number, engine, model, variatio
     engines = make_engines(
         (engine,), EngineOptions(device, allow_network, allow_pickle, configs=library.configs(), previews=library.previews())
     )
+    lora_files = _loras(loras)  # checked before the model is read
     if engine == "diffusers":
         family = engines["diffusers"].check(model)  # before any take is planned around it
         # Recipes name the exact weights; each file is read once, then its hash is cached.
         options = replace(options, family=family.value if family is not Family.unknown else "sd1",
                           model_hash=library.model_hash(model), loras=tuple(
-            Lora(path, weight, library.model_hash(path)) for path, weight in _loras(loras)
+            Lora(path, weight, library.model_hash(path)) for path, weight in lora_files
         ))
     elif loras:
         raise click.UsageError("--lora needs --engine diffusers")

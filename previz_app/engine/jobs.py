@@ -100,8 +100,13 @@ class JobRunner:
             if self._stopping:
                 raise RuntimeError("the job runner has been shut down")
             job = Job(next(self._ids), request, priority, tag)
-            # Told before the worker can see it, so "queued" always comes first.
-            self._tell("job_changed", job)
+        # Told before the worker can see it, so "queued" always comes first; told
+        # outside the lock, so a listener may call back into the runner.
+        self._tell("job_changed", job)
+        with self._lock:
+            if self._stopping:
+                self._end(job, JobState.cancelled)
+                return job
             heapq.heappush(self._queue, (-priority, job.id, job))
             self._lock.notify()
         return job

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import torch
+
 from ..base import EngineError
 from ..discovery.entry import Family
 from ..request import Lora
@@ -24,6 +26,8 @@ def apply_loras(pipe, adapters: dict[str, str], family: Family, loras: tuple[Lor
             pipe.set_adapters(names, adapter_weights=[lora.weight for lora in loras])
         elif adapters:
             pipe.disable_lora()
+    except torch.OutOfMemoryError:
+        raise
     except (ValueError, KeyError, RuntimeError) as exc:
         pipe.disable_lora()
         raise EngineError(f"could not apply LoRA: {exc}") from exc
@@ -53,6 +57,8 @@ def _adapter(pipe, adapters: dict[str, str], family: Family, lora: Lora, allow_p
         # A half-loaded adapter must not stay switched on for later frames.
         if _loaded_in(pipe, name):
             pipe.delete_adapters(name)
+        if isinstance(exc, torch.OutOfMemoryError):
+            raise
         raise EngineError(f"could not load LoRA {path.name}: {exc}") from exc
     adapters[key] = name
     return name

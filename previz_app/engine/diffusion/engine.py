@@ -101,6 +101,7 @@ class DiffusersEngine:
         self._models: OrderedDict[str, _Loaded] = OrderedDict()
         self._controlnets: OrderedDict[str, object] = OrderedDict()
         self._taesd: dict[str, object] = {}
+        self._sources: dict[str, ModelSource] = {}  # checked, not yet loaded
 
     def dtype_for(self, family: Family) -> torch.dtype:
         """fp32 on the CPU; fp16 for UNet models on a GPU; bf16 for the flow-matching
@@ -108,9 +109,8 @@ class DiffusersEngine:
         if self.device.type == "cpu":
             return torch.float32
         if family in FLOW_FAMILIES:
-            if self.device.type == "cuda" and not torch.cuda.is_bf16_supported():
-                return torch.float32
-            return torch.bfloat16
+            bf16 = self.device.type == "cuda" and torch.cuda.is_bf16_supported()
+            return torch.bfloat16 if bf16 else torch.float32
         return torch.float16
 
     def check(self, model: str) -> Family:
@@ -120,7 +120,9 @@ class DiffusersEngine:
             raise EngineError("the diffusers engine needs a model: a folder, a .safetensors file or a Hugging Face id")
         if model in self._models:
             return self._models[model].family
-        return resolve_model(model, allow_network=self.allow_network, allow_pickle=self.allow_pickle).family
+        if model not in self._sources:  # resolved once: a pickle's family costs a full read
+            self._sources[model] = resolve_model(model, allow_network=self.allow_network, allow_pickle=self.allow_pickle)
+        return self._sources[model].family
 
     # -- loading, cached ------------------------------------------------------------
 
@@ -129,17 +131,16 @@ class DiffusersEngine:
         if model in self._models:
             self._models.move_to_end(model)
             return self._models[model]
-        source = resolve_model(model, allow_network=self.allow_network, allow_pickle=self.allow_pickle)
         while len(self._models) >= self.cache_size:
             self._evict()
-        loaded = self._load(source)
+        loaded = self._load(self._sources.pop(model))
         self._models[model] = loaded
         return loaded
 
     def _load(self, source: ModelSource) -> _Loaded:
         pipe = load_pipeline(
             source, dtype=self.dtype_for(source.family), allow_network=self.allow_network,
-            config=self.configs.get(source.family.value),
+            allow_pickle=self.allow_pickle, config=self.configs.get(source.family.value),
         )
         family = source.family if source.family is not Family.unknown else _family_of(pipe)
         pipe.set_progress_bar_config(disable=True)
@@ -211,6 +212,8 @@ class DiffusersEngine:
             try:
                 decoder = load_taesd(path, dtype=self.dtype_for(family), allow_pickle=self.allow_pickle)
                 self._taesd[path] = decoder.to(self.device)
+            except torch.OutOfMemoryError:
+                raise
             except (EngineError, OSError, ValueError, RuntimeError) as exc:
                 logger.warning("preview decoder %s not usable, using the latent approximation: %s", path, exc)
                 self._taesd[path] = None

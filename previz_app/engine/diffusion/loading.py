@@ -94,11 +94,17 @@ def _file_family(path: Path) -> Family:
 
 def needs_consent(path: Path, allow_pickle: bool, what: str) -> None:
     """Refuse any weights file that is not safetensors unless pickles are allowed."""
+    _named_for_diffusers(path)
     if path.suffix.lower() not in SAFETENSORS_SUFFIXES and not allow_pickle:
         raise EngineError(
             f"{path.name} is not a safetensors file; {what} stored any other way is a pickle, which can run "
             "code when loaded. Allow pickled models to load it (read with weights_only=True)"
         )
+
+
+def _named_for_diffusers(path: Path) -> None:
+    if path.suffix.lower() == ".sft":  # diffusers reads safetensors by the .safetensors name only
+        raise EngineError(f"{path.name} is a safetensors file under the .sft name; rename it to .safetensors to use it")
 
 
 def resolve_model(model: str, *, allow_network: bool, allow_pickle: bool) -> ModelSource:
@@ -120,6 +126,7 @@ def resolve_model(model: str, *, allow_network: bool, allow_pickle: bool) -> Mod
         return ModelSource("folder", str(path), _folder_family(path), bool(pickled))
     if path.is_file():
         suffix = path.suffix.lower()
+        _named_for_diffusers(path)
         if suffix in SAFETENSORS_SUFFIXES:
             return ModelSource("single_file", str(path), _file_family(path))
         if suffix not in PICKLE_SUFFIXES:
@@ -198,7 +205,9 @@ def single_file_config(family: Family, configured: str | None, *, allow_network:
     )
 
 
-def load_pipeline(source: ModelSource, *, dtype: torch.dtype, allow_network: bool, config: str | None = None):
+def load_pipeline(
+    source: ModelSource, *, dtype: torch.dtype, allow_network: bool, allow_pickle: bool = False, config: str | None = None
+):
     """The text-to-image pipeline for `source`, on the CPU, in `dtype`.
 
     `config` is a diffusers folder (or hub id) whose configs and tokenizer a single-file
@@ -211,6 +220,13 @@ def load_pipeline(source: ModelSource, *, dtype: torch.dtype, allow_network: boo
         if source.kind == "single_file":
             cls = getattr(diffusers, PIPELINES[source.family])
             config = single_file_config(source.family, config, allow_network=allow_network)
+            # Components the file lacks come from the config folder, by diffusers' own rules.
+            pickled = _pickled_folder(Path(config)) if Path(config).is_dir() else []
+            if pickled and not allow_pickle:
+                raise EngineError(
+                    f"{Path(source.location).name} borrows from {Path(config).name}, whose {', '.join(pickled)} "
+                    "are pickled weights; allow pickled models to use it"
+                )
             return cls.from_single_file(source.location, config=config, torch_dtype=dtype, local_files_only=local)
         # Safetensors wherever a component has them; pickles only where consented to.
         return diffusers.DiffusionPipeline.from_pretrained(
@@ -241,6 +257,8 @@ def load_controlnet(
     if own is not Family.unknown and family is not Family.unknown and own is not family:
         raise EngineError(f"ControlNet {path.name} is for {own.value}; this model is {family.value}")
     cls = getattr(diffusers, CONTROLNETS.get(family, "ControlNetModel"))
+    if path.is_file() and family in CONTROLNETS:
+        raise EngineError(f"{family.value} ControlNets load from a diffusers folder only; {path.name} is a single file")
     try:
         if path.is_file():
             needs_consent(path, allow_pickle, "a ControlNet")
@@ -282,6 +300,8 @@ def load_taesd(path: str, *, dtype: torch.dtype, allow_pickle: bool = False):
         )
     needs_consent(location, allow_pickle, "a preview decoder")
     state = load_file(location)
+    if all(key.startswith("decoder.layers.") for key in state):  # already in diffusers' naming
+        state = {f"{int(k.split('.')[2]) + 1}.{k.split('.', 3)[3]}": v for k, v in state.items()}
     first = state.get("1.weight")
     if first is None or first.ndim != 4 or first.shape[1] != 4:
         raise EngineError(f"{location.name} is not a 4-channel TAESD decoder")

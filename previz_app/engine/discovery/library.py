@@ -142,5 +142,5 @@ def _fingerprint(path: Path) -> list[tuple[str, int, int]]:
     files = [path] if path.is_file() else sorted(
         p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in _HASHED_SUFFIXES and not p.name.startswith(".")
     )
-    return [(str(f.relative_to(path)) if f != path else f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in files]
+    return [(f.relative_to(path).as_posix() if f != path else f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in files]
 

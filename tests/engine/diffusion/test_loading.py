@@ -156,3 +156,25 @@ def test_unavailable_device_is_refused():
         DiffusersEngine(device="cuda")
     with pytest.raises(EngineError, match="unknown device"):
         DiffusersEngine(device="warp-drive")
+
+
+def test_a_single_file_borrowing_from_a_pickled_folder_needs_consent(tiny_models, tmp_path):
+    import shutil
+
+    from safetensors.torch import load_file
+
+    config = tmp_path / "config-pickled"
+    shutil.copytree(tiny_models.pipeline, config)
+    weights = config / "vae" / "diffusion_pytorch_model.safetensors"
+    torch.save(load_file(weights), config / "vae" / "diffusion_pytorch_model.bin")
+    weights.unlink()
+    engine = DiffusersEngine(device="cpu", configs={"sd1": str(config)})
+    with pytest.raises(EngineError, match="borrows from config-pickled, whose vae are pickled weights"):
+        render(engine, frame(tiny_models.checkpoint))
+
+
+def test_an_sft_file_is_asked_to_be_renamed(tiny_models, tmp_path):
+    renamed = tmp_path / "model.sft"
+    renamed.write_bytes(tiny_models.checkpoint.read_bytes())
+    with pytest.raises(EngineError, match="rename it to .safetensors"):
+        render(DiffusersEngine(device="cpu"), frame(renamed))

@@ -235,3 +235,21 @@ def test_a_lora_for_another_family_or_not_in_safetensors_is_refused(engine, tiny
     renamed.write_bytes(tiny_models.lora.read_bytes())
     with pytest.raises(EngineError, match="not a safetensors file.*pickle"):
         render(engine, frame(tiny_models.pipeline, loras=(Lora(str(renamed)),)))
+
+
+def test_a_lora_that_breaks_half_way_is_removed_again(tiny_models, monkeypatch):
+    """diffusers added the layers, then failed: the half-made adapter must go."""
+    engine = DiffusersEngine(device="cpu")
+    plain = pixels(render(engine, frame(tiny_models.pipeline)))
+    pipe = engine._models[str(tiny_models.pipeline)].pipe
+    real = pipe.load_lora_weights
+
+    def load_then_fail(*args, **kwargs):
+        real(*args, **kwargs)
+        raise RuntimeError("disk went away")
+
+    monkeypatch.setattr(pipe, "load_lora_weights", load_then_fail)
+    with pytest.raises(EngineError, match="could not load LoRA tiny-lora.safetensors: disk went away"):
+        render(engine, frame(tiny_models.pipeline, loras=(Lora(str(tiny_models.lora)),)))
+    assert not any(pipe.get_list_adapters().values())
+    assert np.array_equal(pixels(render(engine, frame(tiny_models.pipeline))), plain)
