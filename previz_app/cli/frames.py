@@ -33,6 +33,10 @@ def select_shots(folder: ProjectFolder, scene_number: str | None, shot_number: s
     return [shot.id for shot in listed]
 
 
+def _hashing(name: str) -> None:
+    click.echo(f"reading {name} once to record its SHA-256 in the recipes", err=True)
+
+
 def _loras(values: tuple[str, ...]) -> list[tuple[str, float]]:
     parsed = []
     for value in values:
@@ -95,8 +99,8 @@ def generate(directory: Path, scene_number, shot_number, engine, model, variatio
         family = engines["diffusers"].check(model)  # before any take is planned around it
         # Recipes name the exact weights; each file is read once, then its hash is cached.
         options = replace(options, family=family.value if family is not Family.unknown else "sd1",
-                          model_hash=library.model_hash(model), loras=tuple(
-            Lora(path, weight, library.model_hash(path)) for path, weight in lora_files
+                          model_hash=library.model_hash(model, _hashing), loras=tuple(
+            Lora(path, weight, library.model_hash(path, _hashing)) for path, weight in lora_files
         ))
     elif loras:
         raise click.UsageError("--lora needs --engine diffusers")

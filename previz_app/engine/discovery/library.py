@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -99,10 +99,11 @@ class ModelLibrary:
                 found.setdefault(f"controlnet-{entry.family.value}", entry.path)
         return found
 
-    def model_hash(self, model: str) -> str:
+    def model_hash(self, model: str, announce: Callable[[str], None] | None = None) -> str:
         """SHA-256 of a model file, or of a diffusers folder's weights and configs (each
         file's hash, by relative path); "" for hub ids. Cached while no file changes, so
-        only the first use of a multi-gigabyte model pays for reading it."""
+        only the first use of a multi-gigabyte model pays for reading it; `announce`
+        hears the model's name just before that read."""
         path = Path(model).expanduser()
         if not path.exists():
             return ""
@@ -113,6 +114,8 @@ class ModelLibrary:
         record = known.get(key)
         if isinstance(record, dict) and record.get("files") == fingerprint and isinstance(record.get("sha256"), str):
             return record["sha256"]
+        if announce is not None:
+            announce(path.name)
         if path.is_file():
             digest = file_hash(path)
         else:

@@ -63,9 +63,10 @@ def test_model_hash_is_read_once_and_follows_changes(tmp_path, tiny_models, monk
     real = library_module.file_hash
     monkeypatch.setattr(library_module, "file_hash", lambda p: reads.append(p) or real(p))
 
-    first = library.model_hash(str(model))
-    assert first == hashlib.sha256(model.read_bytes()).hexdigest()
-    assert library.model_hash(str(model)) == first and len(reads) == 1
+    announced = []
+    first = library.model_hash(str(model), announced.append)
+    assert first == hashlib.sha256(model.read_bytes()).hexdigest() and announced == ["model.safetensors"]
+    assert library.model_hash(str(model), announced.append) == first and len(reads) == 1 and len(announced) == 1
     model.write_bytes(model.read_bytes() + b" ")
     assert library.model_hash(str(model)) != first and len(reads) == 2
 
