@@ -62,7 +62,8 @@ def step_frames(run: DemoRun, echo: Echo) -> None:
     planned = []
     for shot in listed:
         request = frame_request(shot_context(folder, shot.id))
-        if all(take.recipe != request.to_json() for take in takes.list_takes(folder.db, shot.id)):
+        recipe = request.to_json()
+        if all(take.recipe != recipe for take in takes.list_takes(folder.db, shot.id)):
             planned.append((shot.id, request))
     runner = JobRunner(make_engines(), media=folder.media.read)
     try:

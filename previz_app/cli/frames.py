@@ -90,11 +90,13 @@ def generate(directory: Path, scene_number, shot_number, engine, model, variatio
         engine=engine, model=model, mode=Mode(mode), variations=variations, seed=seed, steps=steps,
         guidance=guidance, strength=strength, control_models=_controls(controls),
     )
+    if loras and engine != "diffusers":
+        raise click.UsageError("--lora needs --engine diffusers")
+    lora_files = _loras(loras)  # checked before torch loads or the model is read
     library = ModelLibrary.for_user()
     engines = make_engines(
         (engine,), EngineOptions(device, allow_network, allow_pickle, configs=library.configs(), previews=library.previews())
     )
-    lora_files = _loras(loras)  # checked before the model is read
     if engine == "diffusers":
         family = engines["diffusers"].check(model)  # before any take is planned around it
         # Recipes name the exact weights; each file is read once, then its hash is cached.
@@ -102,8 +104,6 @@ def generate(directory: Path, scene_number, shot_number, engine, model, variatio
                           model_hash=library.model_hash(model, _hashing), loras=tuple(
             Lora(path, weight, library.model_hash(path, _hashing)) for path, weight in lora_files
         ))
-    elif loras:
-        raise click.UsageError("--lora needs --engine diffusers")
     with open_project(directory) as folder:
         planned = plan_requests(folder, select_shots(folder, scene_number, shot_number), options)
         runner = JobRunner(engines, media=folder.media.read)

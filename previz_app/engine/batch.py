@@ -65,8 +65,8 @@ def plan_requests(folder: ProjectFolder, shot_ids: Iterable[int], options: Gener
         request = replace(request, model_hash=options.model_hash, loras=options.loras)
         if options.mode is Mode.controlled:
             drawn = blocking.render(replace(request, engine="blocking"), RenderContext())
-            request = with_controls(request, store_controls(folder, drawn), models=options.control_models)
-            request = replace(request, controls=tuple(c for c in request.controls if c.model))
+            stored = store_controls(folder, drawn, kinds=options.control_models)
+            request = with_controls(request, stored, models=options.control_models)
         elif options.mode is Mode.img2img:
             request = replace(request, mode=Mode.img2img, init_image=_init_image(folder, shot_id, request, blocking), strength=options.strength)
         planned.extend((shot_id, request.variation(i)) for i in range(options.variations))

@@ -4,6 +4,7 @@ finished frame becomes. The only engine module that touches the project store.""
 from __future__ import annotations
 
 import math
+from collections.abc import Container
 from dataclasses import dataclass, replace
 
 from ..domain.model import Character, Location, Project, Scene, Shot, Take
@@ -114,14 +115,15 @@ def with_controls(request: FrameRequest, hashes: dict[str, str], strength: float
     return replace(request, mode=Mode.controlled, controls=controls)
 
 
-def store_controls(folder: ProjectFolder, result: FrameResult) -> dict[str, str]:
-    """Store a blocking render's control maps as media; return kind -> hash."""
-    stored = {}
-    for kind, image in result.controls.items():
-        data = encode_png(image, result.request)
-        with folder.transaction():
-            stored[kind] = add_media(folder.db, folder.media, data, "image/png", f"{kind}.png")
-    return stored
+def store_controls(folder: ProjectFolder, result: FrameResult, kinds: Container[str] | None = None) -> dict[str, str]:
+    """Store a blocking render's control maps (those of `kinds`, or all) as media in
+    one transaction; return kind -> hash."""
+    wanted = dict(result.controls)
+    if kinds is not None:
+        wanted = {kind: image for kind, image in wanted.items() if kind in kinds}
+    encoded = {kind: encode_png(image, result.request) for kind, image in wanted.items()}
+    with folder.transaction():
+        return {kind: add_media(folder.db, folder.media, data, "image/png", f"{kind}.png") for kind, data in encoded.items()}
 
 
 def store_take(folder: ProjectFolder, shot_id: int, result: FrameResult, parent_id: int | None = None) -> int:

@@ -335,15 +335,17 @@ class DiffusersEngine:
 
     def _step_callback(self, family: Family, steps: int, context: RenderContext):
         decoder = self._preview_decoder(family)
-        last_preview = [-PREVIEW_INTERVAL_S]
+        last_preview: float | None = None
 
         def on_step_end(pipe, step: int, _timestep, tensors: dict) -> dict:
+            nonlocal last_preview
             context.on_progress(step + 1, getattr(pipe, "num_timesteps", None) or steps)
             latents = tensors.get("latents")
             now = time.monotonic()
-            if latents is not None and latents.ndim == 4 and now - last_preview[0] >= PREVIEW_INTERVAL_S:
+            due = last_preview is None or now - last_preview >= PREVIEW_INTERVAL_S
+            if latents is not None and latents.ndim == 4 and due:
                 # Reading latents back waits for the GPU, so previews are rationed.
-                last_preview[0] = now
+                last_preview = now
                 preview = previews.decode_tiny(latents, decoder) if decoder is not None else previews.approximate(latents, family)
                 context.on_preview(preview)
             context.check_cancelled()

@@ -56,16 +56,21 @@ def test_consent_still_reads_weights_only_so_a_hostile_pickle_runs_nothing(tmp_p
     assert not marker.exists()
 
 
-def test_folder_with_only_pickled_weights_needs_consent(tiny_models, tmp_path):
+def pickled_vae_copy(pipeline, folder):
+    """A copy of the pipeline folder whose VAE weights exist only as a pickle."""
     import shutil
 
-    folder = tmp_path / "pickled"
-    shutil.copytree(tiny_models.pipeline, folder)
-    weights = folder / "vae" / "diffusion_pytorch_model.safetensors"
     from safetensors.torch import load_file
 
+    shutil.copytree(pipeline, folder)
+    weights = folder / "vae" / "diffusion_pytorch_model.safetensors"
     torch.save(load_file(weights), folder / "vae" / "diffusion_pytorch_model.bin")
     weights.unlink()
+    return folder
+
+
+def test_folder_with_only_pickled_weights_needs_consent(tiny_models, tmp_path):
+    folder = pickled_vae_copy(tiny_models.pipeline, tmp_path / "pickled")
     with pytest.raises(EngineError, match="stores vae as pickled weights"):
         render(DiffusersEngine(device="cpu"), frame(folder))
     assert render(DiffusersEngine(device="cpu", allow_pickle=True), frame(folder)).shape == (64, 64, 3)
@@ -159,15 +164,7 @@ def test_unavailable_device_is_refused():
 
 
 def test_a_single_file_borrowing_from_a_pickled_folder_needs_consent(tiny_models, tmp_path):
-    import shutil
-
-    from safetensors.torch import load_file
-
-    config = tmp_path / "config-pickled"
-    shutil.copytree(tiny_models.pipeline, config)
-    weights = config / "vae" / "diffusion_pytorch_model.safetensors"
-    torch.save(load_file(weights), config / "vae" / "diffusion_pytorch_model.bin")
-    weights.unlink()
+    config = pickled_vae_copy(tiny_models.pipeline, tmp_path / "config-pickled")
     engine = DiffusersEngine(device="cpu", configs={"sd1": str(config)})
     with pytest.raises(EngineError, match="borrows from config-pickled, whose vae are pickled weights"):
         render(engine, frame(tiny_models.checkpoint))
