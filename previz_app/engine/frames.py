@@ -7,10 +7,10 @@ import math
 from collections.abc import Container
 from dataclasses import dataclass, replace
 
-from ..domain.model import Character, Location, Project, Scene, Shot, Take
+from ..domain.model import Character, Location, Project, Scene, Shot
 from ..domain.vocabulary import TakeKind
 from ..store import ProjectFolder, cast, scenes, settings, shots, takes
-from ..store.media import add_media
+from ..store.media import MediaStore, add_media
 from .base import FrameResult
 from .blocking.layout import key_time
 from .prompts import build_prompt
@@ -126,16 +126,33 @@ def store_controls(folder: ProjectFolder, result: FrameResult, kinds: Container[
         return {kind: add_media(folder.db, folder.media, data, "image/png", f"{kind}.png") for kind, data in encoded.items()}
 
 
+@dataclass(frozen=True)
+class WrittenFrame:
+    """A finished frame's PNG, already in the media store, waiting to become a take."""
+
+    digest: str
+    size: int
+    recipe: str
+
+
+def write_frame(media: MediaStore, result: FrameResult) -> WrittenFrame:
+    """Encode a finished frame as PNG (carrying its request) and put it in the media
+    store. Safe on any thread: it touches files, not the database."""
+    data = encode_png(result.image, result.request)
+    return WrittenFrame(media.put(data), len(data), result.request.to_json())
+
+
+def record_frame(folder: ProjectFolder, shot_id: int, frame: WrittenFrame, parent_id: int | None = None) -> int:
+    """Record a written frame as a generated take of `shot_id`; return the take id.
+    Call from the thread that owns `folder`."""
+    with folder.transaction():
+        return takes.record_take(folder.db, shot_id, TakeKind.generated, frame.digest, frame.size, frame.recipe, parent_id)
+
+
 def store_take(folder: ProjectFolder, shot_id: int, result: FrameResult, parent_id: int | None = None) -> int:
     """Write a finished frame as a new take of `shot_id`; return the take id.
 
     The PNG carries the request. The first take of a shot without a hero becomes
     its hero, so the board shows it. Call from the thread that owns `folder`.
     """
-    data = encode_png(result.image, result.request)
-    with folder.transaction():
-        digest = add_media(folder.db, folder.media, data, "image/png", f"shot-{shot_id}.png")
-        take_id = takes.add_take(folder.db, Take(shot_id, TakeKind.generated, digest, result.request.to_json(), parent_id))
-        if shots.get_shot(folder.db, shot_id).hero_take_id is None:
-            shots.update_shot(folder.db, shot_id, hero_take_id=take_id)
-    return take_id
+    return record_frame(folder, shot_id, write_frame(folder.media, result), parent_id)

@@ -120,6 +120,17 @@ class JobRunner:
                 heapq.heapify(self._queue)
                 self._end(job, JobState.cancelled)
 
+    def prioritize(self, job: Job) -> bool:
+        """Send a queued job to the front of the queue; False if it is no longer queued."""
+        with self._lock:
+            if job.state is not JobState.queued:
+                return False
+            top = max((-entry[0] for entry in self._queue), default=job.priority)
+            job.priority = max(job.priority, top + 1)
+            self._queue = [(-job.priority, j.id, j) if j is job else (p, i, j) for p, i, j in self._queue]
+            heapq.heapify(self._queue)
+        return True
+
     def cancel_all(self) -> None:
         with self._lock:
             jobs = [entry[2] for entry in self._queue]

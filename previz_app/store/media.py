@@ -70,14 +70,19 @@ def add_media(db: Database, media: MediaStore, data: bytes, mime: str = "", orig
     The file is written before the row, so a row never points at a missing file.
     """
     digest = media.put(data)
+    record_media(db, digest, len(data), mime, original_name)
+    return digest
+
+
+def record_media(db: Database, digest: str, size: int, mime: str = "", original_name: str = "") -> None:
+    """Record a file already written with `MediaStore.put` (on any thread) in the `media` table."""
     db["media"].insert(
         {
             "hash": digest,
-            "size": len(data),
+            "size": size,
             "mime": mime,
             "original_name": original_name,
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         },
         ignore=True,
     )
-    return digest

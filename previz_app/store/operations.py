@@ -76,6 +76,24 @@ class History:
         return operation
 
 
+class Compound(Operation):
+    """Several operations as one edit (a multi-shot move, a paste): applied in order,
+    reverted in reverse, one transaction, one step of undo."""
+
+    def __init__(self, label: str, operations: list[Operation]) -> None:
+        if not operations:
+            raise ValueError("a compound edit needs at least one operation")
+        self.label, self.operations = label, list(operations)
+
+    def apply(self, db: Database) -> None:
+        for operation in self.operations:
+            operation.apply(db)
+
+    def revert(self, db: Database) -> None:
+        for operation in reversed(self.operations):
+            operation.revert(db)
+
+
 class _EditField(Operation):
     """Set one validated field of a shot or scene; remembers the old value."""
 

@@ -8,6 +8,9 @@ from datetime import datetime, timezone
 from sqlite_utils import Database
 
 from ..domain.model import Take
+from ..domain.vocabulary import TakeKind
+from . import shots
+from .media import record_media
 from .rows import from_row, to_row
 
 
@@ -29,3 +32,18 @@ def get_take(db: Database, take_id: int) -> Take:
     if not rows:
         raise ValueError(f"no take with id {take_id}")
     return from_row(Take, rows[0])
+
+
+def record_take(
+    db: Database, shot_id: int, kind: TakeKind, digest: str, size: int, recipe: str = "{}", parent_id: int | None = None
+) -> int:
+    """Record a take whose PNG is already in the media store (`MediaStore.put`); return its id.
+
+    The first take of a shot without a hero becomes its hero, so the board shows it.
+    Call inside one transaction on the thread that owns `db`.
+    """
+    record_media(db, digest, size, "image/png", f"shot-{shot_id}.png")
+    take_id = add_take(db, Take(shot_id, TakeKind(kind), digest, recipe, parent_id))
+    if shots.shot_row(db, shot_id)["hero_take_id"] is None:
+        shots.update_shot(db, shot_id, hero_take_id=take_id)
+    return take_id

@@ -87,6 +87,21 @@ def test_jobs_run_by_priority_then_in_order_and_report_each_step(make_runner):
     assert first.result.image.size == (16, 16)
 
 
+def test_prioritize_sends_a_queued_job_to_the_front(make_runner):
+    gate = threading.Event()
+    engine = StepEngine(gate=gate)
+    runner = make_runner(engine)
+    first = runner.submit(request("first"))
+    assert engine.step_reached.wait(5)
+    a, b, c = runner.submit(request("a")), runner.submit(request("b"), priority=3), runner.submit(request("c"))
+    assert runner.prioritize(c) and not runner.prioritize(first)
+    gate.set()
+    for job in (first, a, b, c):
+        assert job.wait(5) and job.state is JobState.finished
+    assert engine.order == ["first", "c", "b", "a"]
+    assert not runner.prioritize(c)
+
+
 def test_a_failed_job_carries_its_error_and_the_queue_goes_on(make_runner):
     runner = make_runner(StepEngine(fail_on="bad"))
     bad, good = runner.submit(request("bad")), runner.submit(request("good"))

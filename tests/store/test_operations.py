@@ -221,3 +221,36 @@ def test_star_take_and_edit_cast(board):
     assert cast.list_characters(folder.db)[0] == mara
     with pytest.raises(ValueError, match="cannot edit character name"):
         ops.EditCast("character", mara.id, "name", "X")
+
+
+def test_compound_moves_several_shots_as_one_edit(board):
+    folder, ids = board
+    first, second = shots.list_shots(folder.db)[:2]
+    move = ops.Compound("Move 2 shots", [ops.MoveShot(first.id, ids[1], 0), ops.MoveShot(second.id, ids[1], 1)])
+    check_round_trip(folder.db, move)
+    assert [a for _, a in order(folder.db)] == ["s1-2", "s1-0", "s1-1", "s2-0", "s2-1"]
+
+
+def test_a_failing_part_leaves_the_compound_unapplied(board):
+    folder, ids = board
+    first = shots.list_shots(folder.db)[0]
+    before = snapshot(folder.db)
+    move = ops.Compound("Move", [ops.MoveShot(first.id, ids[1], 0), ops.MoveShot(first.id, ids[1], 99)])
+    with pytest.raises(ValueError, match="outside the scene"):
+        ops.History(folder.db).perform(move)
+    assert snapshot(folder.db) == before
+    with pytest.raises(ValueError, match="at least one"):
+        ops.Compound("Nothing", [])
+
+
+def test_record_take_for_a_file_already_stored_makes_the_first_the_hero(board):
+    folder, _ = board
+    shot = shots.list_shots(folder.db)[3]
+    digest = folder.media.put(b"png bytes")
+    with folder.transaction():
+        first = takes.record_take(folder.db, shot.id, TakeKind.drawn, digest, 9, '{"sketch": true}')
+        second = takes.record_take(folder.db, shot.id, TakeKind.generated, digest, 9, parent_id=first)
+    assert shots.get_shot(folder.db, shot.id).hero_take_id == first
+    assert [(t.kind, t.parent_id) for t in takes.list_takes(folder.db, shot.id)] == [(TakeKind.drawn, None), (TakeKind.generated, first)]
+    assert folder.db["media"].get(digest)["size"] == 9
+    assert second != first
