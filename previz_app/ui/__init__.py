@@ -1,0 +1,1 @@
+"""The desktop app: everything Qt lives here and calls the layers below it."""

@@ -1,0 +1,24 @@
+"""Pillow images to Qt images and back; safe off the GUI thread (QImage, not QPixmap)."""
+
+from __future__ import annotations
+
+from PIL import Image
+from PySide6.QtGui import QImage
+
+
+def qimage_from_pil(image: Image.Image) -> QImage:
+    """A QImage that owns a copy of `image`'s pixels (RGB or RGBA)."""
+    if image.mode not in ("RGB", "RGBA"):
+        image = image.convert("RGBA" if "A" in image.getbands() else "RGB")
+    fmt = QImage.Format.Format_RGBA8888 if image.mode == "RGBA" else QImage.Format.Format_RGB888
+    data = image.tobytes()
+    channels = 4 if image.mode == "RGBA" else 3
+    return QImage(data, image.width, image.height, image.width * channels, fmt).copy()
+
+
+def pil_from_qimage(image: QImage) -> Image.Image:
+    """An RGBA Pillow image of `image`'s pixels."""
+    converted = image.convertToFormat(QImage.Format.Format_RGBA8888)
+    width, height = converted.width(), converted.height()
+    raw = bytes(converted.constBits())[: converted.bytesPerLine() * height]
+    return Image.frombuffer("RGBA", (width, height), raw, "raw", "RGBA", converted.bytesPerLine(), 1).copy()
