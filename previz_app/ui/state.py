@@ -11,7 +11,8 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from ..domain.model import Project, Shot
-from ..engine.frames import WrittenFrame, record_frame
+from ..domain.vocabulary import TakeKind
+from ..engine.frames import WrittenFrame
 from ..store import ProjectError, ProjectFolder, settings, shots, takes
 from ..store import operations as ops
 
@@ -126,12 +127,20 @@ class ProjectState(QObject):
         self._forget_missing_current()
 
     def record_frame(self, shot_id: int, frame: WrittenFrame, parent_id: int | None = None) -> int | None:
-        """Keep a frame written off-thread as a take of `shot_id` (not an undoable edit:
-        takes are only ever added). Returns the take id, or None if the shot is gone."""
+        """Keep a generated frame written off-thread as a take of `shot_id`."""
+        return self.record_take(shot_id, TakeKind.generated, frame.digest, frame.size, frame.recipe, parent_id)
+
+    def record_take(
+        self, shot_id: int, kind: TakeKind, digest: str, size: int, recipe: str = "{}", parent_id: int | None = None
+    ) -> int | None:
+        """Keep a PNG already in the media store (written off the GUI thread) as a take
+        of `shot_id`. Not an undoable edit: takes are only ever added. Returns the take
+        id, or None (after reporting) if it cannot be kept, say because the shot is gone."""
         try:
-            take_id = record_frame(self.folder, shot_id, frame, parent_id)
+            with self.folder.transaction():
+                take_id = takes.record_take(self.db, shot_id, kind, digest, size, recipe, parent_id)
         except (ValueError, ProjectError, sqlite3.Error) as exc:
-            self.report_error(f"A finished frame could not be kept: {exc}")
+            self.report_error(f"A new {kind} take could not be kept: {exc}")
             return None
         self.takes_changed.emit(shot_id)
         self.shots_changed.emit([shot_id])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QSettings, QThreadPool
 
+from previz_app.engine.discovery.library import ModelLibrary
 from previz_app.ui.services import Services
 from previz_app.ui.state import ProjectState
 
@@ -25,7 +26,7 @@ def services(tmp_path, engine, qapp):
         settings=QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat),
         thumbnail_dir=tmp_path / "thumbnails",
         engines=lambda choice: {"blocking": engine, "diffusers": engine},
-        library=lambda: pytest.fail("no test should need the user's model library unless it builds one"),
+        library=ModelLibrary.for_user,  # PREVIZ_HOME is a per-test folder (tests/conftest.py)
         pool=pool,
     )
     yield made
