@@ -140,9 +140,12 @@ def _duration(value: Any) -> float:
 
 
 def _seed(value: Any) -> int | None:
-    if value is None or value == "":
+    if value is None or str(value).strip() == "":
         return None
-    seed = int(value)
+    try:
+        seed = int(str(value).strip())
+    except ValueError:
+        raise ValueError(f"seed must be a whole number, or empty for automatic, not {value!r}") from None
     if not 0 <= seed < 2**63:
         raise ValueError(f"seed must be a non-negative 63-bit integer, not {value}")
     return seed

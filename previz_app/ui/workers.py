@@ -61,12 +61,15 @@ class BackgroundTask(QObject):
 
     def _run(self) -> None:
         try:
-            result = self._fn(self.control)
+            outcome = (True, self._fn(self.control))
         except BaseException as exc:  # noqa: BLE001 - reported to the GUI, never lost in a pool thread
             logger.debug("background task failed", exc_info=True)
-            self._result_from_pool.emit(False, exc)
-        else:
-            self._result_from_pool.emit(True, result)
+            outcome = (False, exc)
+        try:
+            self._result_from_pool.emit(*outcome)
+        except RuntimeError:
+            # The window that started the task closed meanwhile: nobody is listening.
+            logger.info("background task ended after its window closed")
 
     def _on_result(self, ok: bool, value: object) -> None:
         self.running = False

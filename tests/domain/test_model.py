@@ -31,6 +31,9 @@ def test_shot_fields_are_validated_and_normalized():
     assert normalize_field("shot", "direction", "in") is Direction.in_
     assert normalize_field("shot", "characters", "mara, tom ") == ("MARA", "TOM")
     assert normalize_field("shot", "seed", "") is None
+    assert normalize_field("shot", "seed", " 42 ") == 42
+    with pytest.raises(ValueError, match="seed must be a whole number, or empty for automatic, not 'abc'"):
+        normalize_field("shot", "seed", "abc")
     with pytest.raises(ValueError, match="shot size: unknown shot size 'HUGE'"):
         normalize_field("shot", "size", "HUGE")
     with pytest.raises(ValueError, match="lens must be between 6 and 1200 mm"):
