@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QSettings, QThreadPool
+from PySide6.QtWidgets import QDialog
 
 from previz_app.engine.discovery.library import ModelLibrary
 from previz_app.ui.services import Services
@@ -26,7 +27,8 @@ def services(tmp_path, engine, qapp):
         settings=QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat),
         thumbnail_dir=tmp_path / "thumbnails",
         engines=lambda choice: {"blocking": engine, "diffusers": engine},
-        library=ModelLibrary.for_user,  # PREVIZ_HOME is a per-test folder (tests/conftest.py)
+        # The test's own library, and a home without ~/ComfyUI or ~/.cache/huggingface.
+        library=lambda: ModelLibrary.for_user(tmp_path / "home", {"PREVIZ_HOME": str(tmp_path / "library")}),
         pool=pool,
     )
     yield made
@@ -39,3 +41,35 @@ def state(drafted, qapp):
     made = ProjectState(drafted)
     yield made
     made.undo_stack.clear()
+
+
+@pytest.fixture
+def make_main_window(qtbot, services):
+    """A factory for main windows (optionally opening a project); every window is
+    closed after the test, which shuts its engine down, and the test fails if a
+    window or dialog it opened is still showing."""
+    from PySide6.QtWidgets import QApplication
+
+    from previz_app.ui.main_window import MainWindow
+
+    before = set(QApplication.topLevelWidgets())
+    windows = []
+
+    def make(project=None):
+        window = MainWindow(services)
+        windows.append(window)
+        window.show()
+        if project is not None:
+            assert window.open_project(project), "the project did not open"
+        return window
+
+    yield make
+    for window in windows:
+        for dialog in window.findChildren(QDialog):
+            dialog.close()
+        window.close()
+    qtbot.wait(10)
+    leaked = [w for w in QApplication.topLevelWidgets() if w not in before and w.isVisible()]
+    for widget in leaked:
+        widget.close()
+    assert not leaked, f"windows left open: {leaked}"

@@ -51,6 +51,11 @@ class ModelLibrary:
         listed = _read_json(self.folder / "folders.json", [])
         return [Path(p) for p in listed if isinstance(p, str)] if isinstance(listed, list) else []
 
+    def forget(self, path: Path) -> None:
+        """Stop scanning an added folder (its files stay where they are)."""
+        path = Path(path).expanduser().absolute()
+        write_json_atomic(self.folder / "folders.json", [str(p) for p in self.added_folders() if p != path])
+
     def roots(self) -> list[Path]:
         """Where a scan looks: the usual places that exist, then the added folders."""
         roots = default_roots(self.home, self.environ)

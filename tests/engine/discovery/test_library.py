@@ -37,6 +37,8 @@ def test_scan_remembers_folders_and_offers_configs_and_previews(tmp_path, tiny_m
     assert [e.name for e in again.listed()] == [e.name for e in library.scan()]
     assert again.configs() == {"sd1": str(sd1), "controlnet-sd1": str(control)}
     assert again.previews() == {"sd1": str(tmp_path / "models" / "taesd")}
+    again.forget(tmp_path / "models")
+    assert library.added_folders() == [] and library.scan() == []
 
 
 def test_a_damaged_list_reads_as_no_scan(tmp_path):
