@@ -1,0 +1,426 @@
+"""The sketch window: draw a frame over the blocking render, a take or a blank panel,
+keep it as a drawn take, and hand it on to img2img."""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+from functools import partial
+
+from PIL import Image, ImageOps
+from PySide6.QtCore import QSize, Qt, QThreadPool, Signal
+from PySide6.QtGui import QAction, QActionGroup, QColor, QIcon, QImage, QKeySequence, QPixmap
+from PySide6.QtWidgets import (
+    QColorDialog, QComboBox, QDialog, QHBoxLayout, QLabel, QMessageBox, QPushButton, QSlider, QToolBar,
+    QToolButton, QVBoxLayout, QWidget,
+)
+
+from ..domain.model import Take
+from ..domain.vocabulary import TakeKind
+from ..engine.base import RenderContext
+from ..engine.blocking.panel import BlockingEngine
+from ..engine.frames import BLOCKING_WIDTH, frame_request, frame_size, shot_context
+from ..engine.request import FrameRequest, decode_image, encode_png
+from ..store import takes
+from ..store.media import MediaStore
+from .images import pil_from_qimage, qimage_from_pil
+from .sketch import LAYERS, SketchCanvas
+from .state import ProjectState
+from .workers import TaskControl, run_in_background
+
+_PREMULTIPLIED = QImage.Format.Format_ARGB32_Premultiplied
+
+
+@dataclass(frozen=True)
+class _Underlay:
+    """A picture to draw over: its media hash when stored, or PNG bytes still to store."""
+
+    image: QImage | None = None  # None: the white panel
+    digest: str = ""
+    png: bytes | None = None
+
+
+class SketchDialog(QDialog):
+    """A non-modal window drawing one frame of `shot_id`, over `source_take_id` if given."""
+
+    take_saved = Signal(int)  # the new drawn take
+    refine_requested = Signal(int)  # a take to send to img2img
+    underlay_changed = Signal()  # a background load put a new underlay on the canvas
+
+    def __init__(
+        self, state: ProjectState, shot_id: int, source_take_id: int | None = None, parent: QWidget | None = None,
+        *, pool: QThreadPool | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setModal(False)
+        self._state, self._shot_id, self._source_take_id = state, shot_id, source_take_id
+        self._pool = pool or QThreadPool(self)
+        self._source: Take | None = takes.get_take(state.db, source_take_id) if source_take_id is not None else None
+        self._sketch = _sketch_recipe(self._source)
+        width, height = frame_size(state.project().aspect_ratio, width=BLOCKING_WIDTH)
+        self.canvas = SketchCanvas(QSize(width, height), self)
+        self._underlays: dict[str, _Underlay] = {"blank": _Underlay()}
+        self._applied = _Underlay()  # what the canvas shows now
+        self._loading: set[str] = set()
+        self._saving = self._refine_after_save = self._close_after_save = self._discarding = False
+        self.last_take_id: int | None = None
+        self._close_box: QMessageBox | None = None
+        self._color_dialog: QColorDialog | None = None
+        self.setWindowTitle(f"Sketch — shot {state.shot(shot_id).number}")
+        self._build()
+        self._on_underlay_choice_changed()
+
+    # -- layout ------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.status_label = QLabel()
+        self.underlay_combo = QComboBox()
+        if self._sketch is not None:
+            self.underlay_combo.addItem("Sketch underlay", "source")
+        elif self._source is not None:
+            self.underlay_combo.addItem(f"Take {self._source.id}", "source")
+        self.underlay_combo.addItem("Blocking render", "blocking")
+        self.underlay_combo.addItem("Blank panel", "blank")
+        self.underlay_combo.currentIndexChanged.connect(self._on_underlay_choice_changed)
+
+        self.save_button = QPushButton("Save take")
+        self.save_button.setShortcut(QKeySequence.StandardKey.Save)
+        self.save_button.clicked.connect(self.save)
+        self.refine_button = QPushButton("Refine with AI")
+        self.refine_button.clicked.connect(self.refine)
+        close_button = QPushButton("Close")
+        close_button.clicked.connect(self.close)
+        buttons = QHBoxLayout()
+        buttons.addWidget(QLabel("Underlay"))
+        buttons.addWidget(self.underlay_combo)
+        buttons.addWidget(self.status_label, 1)
+        for button in (self.save_button, self.refine_button, close_button):
+            buttons.addWidget(button)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self._build_toolbar())
+        layout.addWidget(self.canvas, 1)
+        layout.addLayout(buttons)
+
+    def _build_toolbar(self) -> QToolBar:
+        bar = QToolBar(self)
+        self.tool_actions: dict[str, QAction] = {}
+        group = QActionGroup(self)
+        for name, key in (("pen", "P"), ("brush", "B"), ("eraser", "E")):
+            action = QAction(name.capitalize(), self, checkable=True, shortcut=QKeySequence(key))
+            action.setData(name)
+            group.addAction(action)
+            bar.addAction(action)
+            self.tool_actions[name] = action
+        self.tool_actions[self.canvas.tool()].setChecked(True)
+        group.triggered.connect(lambda action: self.canvas.set_tool(action.data()))
+
+        self.color_button = QToolButton(self)
+        self.color_button.setToolTip("Stroke colour of the current layer")
+        self.color_button.clicked.connect(self._on_color_button_clicked)
+        bar.addWidget(self.color_button)
+        bar.addWidget(QLabel("Size", self))
+        self.size_slider = _slider(1, 64, round(self.canvas.pen_width()), "Stroke size (frame pixels)")
+        self.size_slider.valueChanged.connect(lambda value: self.canvas.set_pen_width(value))
+        bar.addWidget(self.size_slider)
+        bar.addSeparator()
+
+        self.layer_combo = QComboBox(self)
+        for name in LAYERS:
+            self.layer_combo.addItem(name.capitalize(), name)
+        self.layer_combo.currentIndexChanged.connect(self._on_layer_choice_changed)
+        bar.addWidget(self.layer_combo)
+        self.visibility_actions: dict[str, QAction] = {}
+        for name in LAYERS:
+            action = QAction(f"Show {name}", self, checkable=True, checked=True)
+            action.toggled.connect(lambda shown, layer=name: self.canvas.set_layer_visible(layer, shown))
+            bar.addAction(action)
+            self.visibility_actions[name] = action
+        clear = QAction("Clear layer", self)
+        clear.triggered.connect(lambda: self.canvas.clear_layer(self.canvas.current_layer))
+        bar.addAction(clear)
+        bar.addSeparator()
+
+        bar.addWidget(QLabel("Fade", self))
+        self.opacity_slider = _slider(0, 100, 100, "Underlay opacity while drawing (saved at full opacity)")
+        self.opacity_slider.valueChanged.connect(lambda value: self.canvas.set_underlay_opacity(value / 100))
+        bar.addWidget(self.opacity_slider)
+        bar.addSeparator()
+
+        # The dialog's own shortcuts: Ctrl+Z here undoes a stroke, not a project edit.
+        self.undo_action = self.canvas.undo_stack.createUndoAction(self, "Undo")
+        self.undo_action.setShortcuts(QKeySequence.StandardKey.Undo)
+        self.redo_action = self.canvas.undo_stack.createRedoAction(self, "Redo")
+        redo_keys = QKeySequence.keyBindings(QKeySequence.StandardKey.Redo)
+        if QKeySequence("Ctrl+Shift+Z") not in redo_keys:  # the platform's list may lack it
+            redo_keys.insert(0, QKeySequence("Ctrl+Shift+Z"))
+        self.redo_action.setShortcuts(redo_keys)
+        for action in (self.undo_action, self.redo_action):
+            bar.addAction(action)
+        self._show_color()
+        return bar
+
+    # -- tools -------------------------------------------------------------------------
+
+    def _on_layer_choice_changed(self) -> None:
+        self.canvas.set_current_layer(self.layer_combo.currentData())
+        self._show_color()
+
+    def _on_color_button_clicked(self) -> None:
+        self._color_dialog = QColorDialog(self.canvas.color(), self)
+        self._color_dialog.colorSelected.connect(self._on_color_selected)
+        self._color_dialog.open()
+
+    def _on_color_selected(self, color: QColor) -> None:
+        self.canvas.set_color(color)
+        self._show_color()
+
+    def _show_color(self) -> None:
+        swatch = QPixmap(16, 16)
+        swatch.fill(self.canvas.color())
+        self.color_button.setIcon(QIcon(swatch))
+
+    # -- underlays ---------------------------------------------------------------------
+
+    def underlay_choice(self) -> str:
+        """"source", "blocking" or "blank"."""
+        return self.underlay_combo.currentData()
+
+    def set_underlay_choice(self, choice: str) -> None:
+        index = self.underlay_combo.findData(choice)
+        if index < 0:
+            raise ValueError(f"no underlay {choice!r} here")
+        self.underlay_combo.setCurrentIndex(index)
+
+    def _on_underlay_choice_changed(self) -> None:
+        choice = self.underlay_choice()
+        if choice in self._underlays:
+            self._apply_underlay(choice)
+        elif choice not in self._loading:
+            self._load_underlay(choice)
+
+    def _apply_underlay(self, choice: str) -> None:
+        self._applied = self._underlays[choice]
+        self.canvas.set_underlay(self._applied.image)
+        self.underlay_changed.emit()
+
+    def _load_underlay(self, choice: str) -> None:
+        media, size = self._state.folder.media, self.canvas.image_size()
+        if choice == "blocking":
+            try:
+                request = frame_request(shot_context(self._state.folder, self._shot_id))
+            except ValueError as exc:
+                self._state.report_error(f"The blocking render could not be made: {exc}")
+                return
+            work, status = partial(_blocking_underlay, request, size), "Rendering the blocking panel…"
+        elif self._sketch is not None:
+            # The canvas waits for the saved layers: strokes made before they arrive would be lost.
+            self.canvas.setEnabled(False)
+            work, status = partial(_read_sketch, media, self._sketch, size), "Loading the sketch…"
+        else:
+            work, status = partial(_take_underlay, media, self._source.media_hash, size), "Loading the take…"
+        self._loading.add(choice)
+        self.status_label.setText(status)
+        run_in_background(
+            self._pool, work, lambda loaded: self._on_underlay_loaded(choice, *loaded),
+            lambda exc: self._on_underlay_failed(choice, exc), parent=self,
+        )
+
+    def _on_underlay_loaded(self, choice: str, underlay: _Underlay, layers: dict[str, QImage]) -> None:
+        self._loading.discard(choice)
+        for name, image in layers.items():
+            self.canvas.set_layer_image(name, image)
+        self.canvas.setEnabled(True)
+        self.status_label.setText("")
+        self._underlays[choice] = underlay
+        # The user may have picked another underlay meanwhile.
+        if self.underlay_choice() == choice:
+            self._apply_underlay(choice)
+
+    def _on_underlay_failed(self, choice: str, exc: BaseException) -> None:
+        self._loading.discard(choice)
+        self.canvas.setEnabled(True)
+        self.status_label.setText("")
+        self._state.report_error(f"The sketch underlay could not be loaded: {exc}")
+
+    # -- saving ------------------------------------------------------------------------
+
+    def save(self) -> None:
+        """Keep the drawing as a new drawn take, written in the background; `take_saved`
+        follows, or an error is reported and the drawing stays as it is."""
+        if self._saving:
+            return
+        self._set_saving(True, "Saving…")
+        composite, ink, notes = self.canvas.composite(), self.canvas.layer("ink"), self.canvas.layer("notes")
+        underlay, media = self._applied, self._state.folder.media
+        saved_index = self.canvas.undo_stack.index()
+        run_in_background(
+            self._pool, lambda _control: _write_sketch(media, composite, ink, notes, underlay),
+            lambda written: self._on_written(written, saved_index), self._on_write_failed, parent=self,
+        )
+
+    def _on_written(self, written: tuple[str, int, dict], saved_index: int) -> None:
+        digest, size, sketch = written
+        take_id = self._state.record_take(
+            self._shot_id, TakeKind.drawn, digest, size, json.dumps({"sketch": sketch}), parent_id=self._source_take_id)
+        self._set_saving(False, "" if take_id is None else f"Saved as take {take_id}")
+        if take_id is None:  # reported by the state
+            self._refine_after_save = self._close_after_save = False
+            return
+        # Strokes made while the files were written are not in this take.
+        if self.canvas.undo_stack.index() == saved_index:
+            self.canvas.mark_saved()
+        self.last_take_id = take_id
+        self.take_saved.emit(take_id)
+        if self._refine_after_save:
+            self._refine_after_save = False
+            self.refine_requested.emit(take_id)
+        if self._close_after_save:
+            self._close_after_save = False
+            self.close()
+
+    def _on_write_failed(self, exc: BaseException) -> None:
+        self._refine_after_save = self._close_after_save = False
+        self._set_saving(False, "Not saved")
+        self._state.report_error(f"The sketch could not be saved: {exc}")
+
+    def refine(self) -> None:
+        """Send the drawing to img2img: save it first if it has changed."""
+        unsaved_new = self.last_take_id is None and self._source_take_id is None
+        if self.canvas.is_modified() or unsaved_new or self._saving:
+            self._refine_after_save = True
+            self.save()
+        else:
+            self.refine_requested.emit(self.last_take_id or self._source_take_id)
+
+    def is_busy(self) -> bool:
+        """Whether a load or a save is still running in the background."""
+        return self._saving or bool(self._loading)
+
+    def _set_saving(self, saving: bool, status: str) -> None:
+        self._saving = saving
+        self.save_button.setEnabled(not saving)
+        self.refine_button.setEnabled(not saving)
+        self.status_label.setText(status)
+
+    # -- closing -----------------------------------------------------------------------
+
+    def discard(self) -> None:
+        """Close without asking, dropping unsaved strokes."""
+        self._discarding = True
+        self.close()
+
+    def reject(self) -> None:
+        if self._may_close():
+            super().reject()
+
+    def closeEvent(self, event) -> None:
+        if self._may_close():
+            super().closeEvent(event)
+        else:
+            event.ignore()
+
+    def _may_close(self) -> bool:
+        if self._saving:  # close once the files are kept
+            self._close_after_save = True
+            return False
+        if self._discarding or not self.canvas.is_modified():
+            return True
+        if self._close_box is None or not self._close_box.isVisible():
+            buttons = QMessageBox.StandardButton
+            self._close_box = QMessageBox(
+                QMessageBox.Icon.Question, "Unsaved sketch", "Keep this sketch as a new take before closing?",
+                buttons.Save | buttons.Discard | buttons.Cancel, self)
+            self._close_box.buttonClicked.connect(self._on_close_box_clicked)
+            self._close_box.open()
+        return False
+
+    def _on_close_box_clicked(self, button) -> None:
+        answer = self._close_box.standardButton(button)
+        if answer == QMessageBox.StandardButton.Save:
+            self._close_after_save = True
+            self.save()
+        elif answer == QMessageBox.StandardButton.Discard:
+            self.discard()
+
+
+def _slider(low: int, high: int, value: int, tip: str) -> QSlider:
+    slider = QSlider(Qt.Orientation.Horizontal)
+    slider.setRange(low, high)
+    slider.setValue(value)
+    slider.setMaximumWidth(120)
+    slider.setToolTip(tip)
+    return slider
+
+
+def _sketch_recipe(take: Take | None) -> dict | None:
+    """The layers a drawn take was saved with, or None for any other take."""
+    if take is None or take.kind != TakeKind.drawn:
+        return None
+    try:
+        sketch = json.loads(take.recipe or "{}").get("sketch")
+    except (ValueError, AttributeError):
+        return None
+    return sketch if isinstance(sketch, dict) and sketch.get("ink") and sketch.get("notes") else None
+
+
+# -- background work: files and pixels, no widgets, no database -------------------------
+
+
+# Each loader returns the underlay and any saved layers to restore.
+_Loaded = tuple[_Underlay, dict[str, QImage]]
+
+
+def _blocking_underlay(request: FrameRequest, size: QSize, control: TaskControl) -> _Loaded:
+    result = BlockingEngine().render(request, RenderContext(cancel_event=control.cancel_event))
+    # The PNG carries the request, so the stored underlay says how it was made.
+    return _Underlay(_fitted_qimage(result.image, size), png=encode_png(result.image, request)), {}
+
+
+def _take_underlay(media: MediaStore, digest: str, size: QSize, _control: TaskControl) -> _Loaded:
+    return _Underlay(_read_picture(media, digest, size), digest), {}
+
+
+def _read_picture(media: MediaStore, digest: str, size: QSize) -> QImage:
+    return _fitted_qimage(decode_image(media.read(digest), "RGB"), size)
+
+
+def _fitted_qimage(image: Image.Image, size: QSize) -> QImage:
+    wanted = (size.width(), size.height())
+    if image.size != wanted:
+        image = ImageOps.fit(image, wanted, Image.Resampling.LANCZOS)
+    return qimage_from_pil(image).convertToFormat(_PREMULTIPLIED)
+
+
+def _read_sketch(media: MediaStore, sketch: dict, size: QSize, _control: TaskControl) -> _Loaded:
+    digest = sketch.get("underlay") or ""
+    underlay = _Underlay(_read_picture(media, digest, size) if digest else None, digest)
+    layers = {}
+    for name in LAYERS:
+        layer = decode_image(media.read(sketch[name]), "RGBA")
+        if layer.size != (size.width(), size.height()):  # drawn at another aspect ratio
+            layer = layer.resize((size.width(), size.height()), Image.Resampling.LANCZOS)
+        layers[name] = qimage_from_pil(layer).convertToFormat(_PREMULTIPLIED)
+    return underlay, layers
+
+
+def _write_sketch(
+    media: MediaStore, composite: QImage, ink: QImage, notes: QImage, underlay: _Underlay,
+) -> tuple[str, int, dict]:
+    """Store the frame and its layers; return the frame's hash and byte size, and the
+    recipe's `sketch` entry naming the underlay and layers."""
+    sketch = {
+        "underlay": media.put(underlay.png) if underlay.png is not None else underlay.digest,
+        "ink": media.put(_png(pil_from_qimage(ink))),
+        "notes": media.put(_png(pil_from_qimage(notes))),
+        "size": [composite.width(), composite.height()],
+    }
+    frame = _png(pil_from_qimage(composite).convert("RGB"))
+    return media.put(frame), len(frame), sketch
+
+
+def _png(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", compress_level=4)
+    return buffer.getvalue()
