@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.previz-installed
 
-.PHONY: demo test bench clean
+.PHONY: demo test run screenshots bench clean
 
 # A CPU torch lies on local disk here; it goes in first so pip does not fetch a
 # multi-GB CUDA build to satisfy the project's torch dependency.
@@ -21,6 +21,14 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
+
+# The desktop app, on the demo project when `make demo` has made it.
+PROJECT ?= $(wildcard previz-demo/the_last_lighthouse.previz)
+run: $(STAMP)
+	$(BIN)/previz-gui $(PROJECT)
+
+screenshots: $(STAMP)
+	bash docs/screenshots/make.sh
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_store.py

@@ -1,5 +1,5 @@
 """The desktop app: everything Qt lives here and calls the layers below it."""
 
-from ._pyside_guard import guard_signal_emit_refcount
+from ._pyside_guard import guard_leaked_references
 
-guard_signal_emit_refcount()
+guard_leaked_references()

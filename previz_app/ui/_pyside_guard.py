@@ -1,10 +1,12 @@
 """A guard against a PySide6 reference-count bug, applied once when `ui` is imported.
 
-PySide6 6.12's `SignalInstance.emit()` returns `True` without taking a reference for
-it, so every emit from Python takes one reference away from `True`. On Python 3.11
-`True` is not yet immortal (it is from 3.12): after a few thousand emits the
-interpreter aborts with "bool_dealloc". The guard measures one emit and, only when it
-leaks, gives `True` references enough for any session.
+PySide6 6.12.0 hands `None` (from every void call: `painter.save()`, `setEnabled`...)
+and `True` (from `Signal.emit()`) back to Python without the reference it owes, as
+if they were immortal, which they are only from Python 3.12. On Python 3.11 each call
+takes one reference away, and after a few hundred board repaints the interpreter
+aborts ("none_dealloc"). pyproject.toml excludes 6.12.0; this guard protects anyone
+who has it anyway: it measures one call of each kind and, only when one leaks, gives
+`None`, `True` and `False` references enough for any session.
 """
 
 from __future__ import annotations
@@ -19,17 +21,21 @@ class _Probe(QObject):
     probed = Signal()
 
 
-def emit_leaks_a_reference() -> bool:
+def calls_leak_references() -> bool:
+    """True when this PySide6 drops a reference to None or True on each call."""
     probe = _Probe()
-    before = sys.getrefcount(True)
-    probe.probed.emit()  # the returned True is dropped at once
-    return sys.getrefcount(True) < before
+    none_before, true_before = sys.getrefcount(None), sys.getrefcount(True)
+    probe.setObjectName("probe")  # a void call: returns None
+    probe.probed.emit()  # returns True
+    return sys.getrefcount(None) < none_before or sys.getrefcount(True) < true_before
 
 
-def guard_signal_emit_refcount() -> bool:
-    """Make `True` outlive the leak when this PySide6 has it; return whether it did."""
-    if sys.version_info >= (3, 12) or not emit_leaks_a_reference():
+def guard_leaked_references() -> bool:
+    """Make None, True and False outlive the leak when this PySide6 has it; return
+    whether it did."""
+    if sys.version_info >= (3, 12) or not calls_leak_references():
         return False
-    # CPython 3.11 keeps the reference count in the first word of the object.
-    ctypes.c_ssize_t.from_address(id(True)).value += 1 << 40
+    for singleton in (None, True, False):
+        # CPython 3.11 keeps the reference count in the first word of the object.
+        ctypes.c_ssize_t.from_address(id(singleton)).value += 1 << 40
     return True

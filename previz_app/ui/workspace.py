@@ -1,0 +1,99 @@
+"""One open project in the window: its state, thumbnails, generation queue and the
+views over them, wired together. Closing it shuts the engine down and releases the
+database."""
+
+from __future__ import annotations
+
+import importlib
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
+
+from ..store import ProjectFolder
+from .board_view import BoardView
+from .inspector import InspectorView
+from .pacing import PacingView
+from .queue import GenerationQueue
+from .queue_view import QueueView
+from .scenes_view import ScenesView
+from .services import Services
+from .sketch_dialog import SketchDialog
+from .state import ProjectState
+from .thumbnails import ThumbnailCache
+from .workers import run_in_background
+
+
+class Workspace(QObject):
+    """The project's objects and views; the window places `board` in its centre and
+    `docks` around it."""
+
+    def __init__(self, folder: ProjectFolder, services: Services, window: QMainWindow) -> None:
+        super().__init__(window)
+        self.window, self.services = window, services
+        self.state = ProjectState(folder, self)
+        self.thumbnails = ThumbnailCache(folder.media.root, services.thumbnail_dir, parent=self)
+        self.queue = GenerationQueue(self.state, services, self)
+        self.board = BoardView(self.state, self.thumbnails)
+        self.scenes = ScenesView(self.state)
+        self.inspector = InspectorView(self.state, self.thumbnails, pool=services.pool)
+        self.inspector.variations_spin.setValue(services.engine_settings().variations)
+        self.queue_view = QueueView(self.queue)
+        self.pacing = PacingView(self.state)
+        self.docks: list[QDockWidget] = [
+            self._dock("Scenes", self.scenes, Qt.DockWidgetArea.LeftDockWidgetArea),
+            self._dock("Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea),
+            self._dock("Generation queue", self.queue_view, Qt.DockWidgetArea.RightDockWidgetArea),
+            self._dock("Pacing", self.pacing, Qt.DockWidgetArea.BottomDockWidgetArea),
+        ]
+        self.sketches: list[SketchDialog] = []
+        self._wire()
+        self.warm_engine()
+
+    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self.window)
+        dock.setObjectName(title.lower().replace(" ", "-") + "-dock")  # saveState needs names
+        dock.setWidget(widget)
+        self.window.addDockWidget(area, dock)
+        return dock
+
+    def _wire(self) -> None:
+        self.scenes.scene_activated.connect(self.board.scroll_to_scene)
+        self.board.generate_requested.connect(lambda ids: self.queue.generate(ids, 1))
+        self.board.sketch_requested.connect(lambda shot_id: self.open_sketch(shot_id, -1))
+        self.inspector.generate_requested.connect(self.queue.generate)
+        self.inspector.refine_requested.connect(self.queue.refine)
+        self.inspector.regenerate_requested.connect(self.queue.regenerate)
+        self.inspector.sketch_requested.connect(self.open_sketch)
+
+    def warm_engine(self) -> None:
+        """Import the diffusion engine (torch and diffusers take seconds) in the
+        background when it is chosen, so the first Generate does not stall the window."""
+        if self.services.engine_settings().engine == "diffusers":
+            run_in_background(self.services.pool, lambda _control: importlib.import_module("previz_app.engine.diffusion"), parent=self)
+
+    def open_sketch(self, shot_id: int, take_id: int = -1) -> SketchDialog:
+        dialog = SketchDialog(self.state, shot_id, None if take_id < 0 else take_id, self.window, pool=self.services.pool)
+        dialog.refine_requested.connect(self.queue.refine)
+        dialog.finished.connect(lambda _result: self.sketches.remove(dialog) if dialog in self.sketches else None)
+        self.sketches.append(dialog)
+        dialog.show()
+        return dialog
+
+    def generate_selected(self, variations: int = 1) -> None:
+        ids = self.board.selected_shot_ids()
+        if not ids:
+            self.state.report_error("Select the shots to generate first")
+            return
+        self.queue.generate(ids, variations)
+
+    def close(self) -> None:
+        """Cancel generation, close sketches and views, release the project."""
+        self.queue.shutdown()
+        for dialog in list(self.sketches):
+            dialog.discard()
+        for dock in self.docks:
+            self.window.removeDockWidget(dock)
+            dock.deleteLater()
+        self.board.deleteLater()
+        self.state.close()
+        self.deleteLater()
