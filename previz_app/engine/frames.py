@@ -67,13 +67,31 @@ class ShotContext:
 
 def shot_context(folder: ProjectFolder, shot_id: int) -> ShotContext:
     """Load a shot with its scene, cast and location. Raises ValueError if unknown."""
+    return shot_contexts(folder, [shot_id])[0]
+
+
+def shot_contexts(folder: ProjectFolder, shot_ids: list[int]) -> list[ShotContext]:
+    """`shot_context` for many shots with a handful of queries, in the order given.
+    Raises ValueError naming the first unknown shot."""
     db = folder.db
-    shot = shots.get_shot(db, shot_id)
-    scene = scenes.get_scene(db, shot.scene_id)
-    names = set(shot.characters)
-    characters = tuple(c for c in cast.list_characters(db) if c.name in names)
-    location = next((loc for loc in cast.list_locations(db) if loc.name == scene.location), None)
-    return ShotContext(settings.read_project(db), scene, shot, characters, location)
+    scene_ids = {row[0] for row in db.execute(
+        f"SELECT DISTINCT scene_id FROM shots WHERE id IN ({','.join('?' * len(shot_ids))})", list(shot_ids)
+    )} if shot_ids else set()
+    by_id = {shot.id: shot for scene_id in scene_ids for shot in shots.list_shots(db, scene_id)}
+    missing = next((shot_id for shot_id in shot_ids if shot_id not in by_id), None)
+    if missing is not None:
+        raise ValueError(f"no shot with id {missing}")
+    scene_of = {scene_id: scenes.get_scene(db, scene_id) for scene_id in scene_ids}
+    characters = {c.name: c for c in cast.list_characters(db)}
+    locations = {loc.name: loc for loc in cast.list_locations(db)}
+    project = settings.read_project(db)
+    contexts = []
+    for shot_id in shot_ids:
+        shot = by_id[shot_id]
+        scene = scene_of[shot.scene_id]
+        people = tuple(characters[name] for name in sorted(set(shot.characters)) if name in characters)
+        contexts.append(ShotContext(project, scene, shot, people, locations.get(scene.location)))
+    return contexts
 
 
 def frame_request(

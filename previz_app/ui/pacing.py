@@ -12,6 +12,7 @@ from PySide6.QtCore import QPointF, Qt, QTimer
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from ..domain.model import MAX_SHOT_SECONDS
 from ..store import scenes as scene_store
 from ..store import shots as shot_store
 from .state import ProjectState
@@ -78,7 +79,6 @@ class PacingView(QWidget):
         self._scene_count = 0
         self._index: dict[int, int] = {}
         self._boundaries: list[float] = []
-        self._lines: list[pg.InfiniteLine] = []
         self._shown_count = -1
 
         self.total_label = QLabel()
@@ -102,6 +102,12 @@ class PacingView(QWidget):
         self._highlight.setZValue(2)
         for item in (*self._bar_items, self._highlight):
             self.plot.addItem(item)
+        self._boundary_curve = pg.PlotCurveItem(pen=pg.mkPen(LINE_COLOUR, width=1, style=Qt.PenStyle.DashLine), connect="pairs")
+        self.plot.addItem(self._boundary_curve, ignoreBounds=True)  # the bars decide the y range
+        self.plot.showAxis("top")
+        self.scene_axis = self.plot.getAxis("top")
+        self.scene_axis.setPen(pg.mkPen(DIM_TEXT))
+        self.scene_axis.setTextPen(pg.mkPen(DIM_TEXT))
         self.plot.scene().sigMouseClicked.connect(self._on_plot_clicked)
 
         layout = QVBoxLayout(self)
@@ -164,18 +170,11 @@ class PacingView(QWidget):
         self._show_highlight()
 
     def _show_boundaries(self, labels: list[tuple[float, str]]) -> None:
-        for line in self._lines:
-            self.plot.removeItem(line)
-        pen = pg.mkPen(LINE_COLOUR, width=1, style=Qt.PenStyle.DashLine)
-        self._lines = [
-            pg.InfiniteLine(
-                pos=x, angle=90, movable=False, pen=pen, label=number,
-                labelOpts={"position": 0.96, "color": DIM_TEXT, "anchors": [(0, 0), (0, 0)]},
-            )
-            for x, number in labels
-        ]
-        for line in self._lines:
-            self.plot.addItem(line)
+        # One curve of vertical segments and the top axis's ticks: a film of 200
+        # scenes would otherwise be 200 line items, each re-laid out on every paint.
+        xs = np.repeat([x for x, _ in labels], 2)
+        self._boundary_curve.setData(xs, np.tile([0.0, MAX_SHOT_SECONDS], len(labels)))
+        self.scene_axis.setTicks([[(x + 0.5, number) for x, number in labels], []])
         self._boundaries = [x for x, _ in labels]
 
     def _show_highlight(self) -> None:

@@ -19,7 +19,7 @@ from PySide6.QtGui import QImage
 from ..domain.model import Take
 from ..engine.base import Engine, EngineError, FrameResult, RenderContext
 from ..engine.engines import ENGINE_NAMES
-from ..engine.frames import BLOCKING_WIDTH, TRAINED_SIDE, WrittenFrame, frame_request, frame_size, shot_context, write_frame
+from ..engine.frames import BLOCKING_WIDTH, TRAINED_SIDE, WrittenFrame, frame_request, frame_size, shot_context, shot_contexts, write_frame
 from ..engine.jobs import FINAL, Job, JobRunner, JobState
 from ..engine.request import FrameRequest, Mode
 from ..store import takes
@@ -174,13 +174,13 @@ class GenerationQueue(QObject):
         size = self._frame_size(choice)
         if size is None:
             return []
+        try:
+            contexts = shot_contexts(self._state.folder, list(shot_ids))  # one read for the lot
+        except ValueError as exc:
+            self._state.report_error(f"Cannot generate frames: {exc}")
+            return []
         ids = []
-        for shot_id in shot_ids:
-            try:
-                context = shot_context(self._state.folder, shot_id)
-            except ValueError as exc:
-                self._state.report_error(f"Cannot generate a frame: {exc}")
-                continue
+        for shot_id, context in zip(shot_ids, contexts):
             request = frame_request(context, choice.engine, choice.model, size, steps=choice.steps, guidance=choice.guidance)
             for i in range(variations):
                 label = f"{context.shot.number} · v{i + 1} · {choice.engine}"

@@ -6,6 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, QRect, QSize, Qt
 from PySide6.QtGui import QAction, QColor, QImage, QPainter, QPalette
 from PySide6.QtWidgets import (
+    QSizePolicy,
     QAbstractItemView, QApplication, QHBoxLayout, QLabel, QListView, QPushButton, QStyle,
     QStyledItemDelegate, QStyleOptionProgressBar, QStyleOptionViewItem, QVBoxLayout, QWidget,
 )
@@ -190,6 +191,8 @@ class QueueView(QWidget):
         self.list_view.setUniformItemSizes(True)
         self.list_view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         self.summary_label = QLabel(self)
+        # Its text changes with every job; a width that followed it would re-lay out the window each time.
+        self.summary_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
         self._cancel = self._action("Cancel", self._on_cancel_requested)
         self._retry = self._action("Retry", self._on_retry_requested)

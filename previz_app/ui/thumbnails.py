@@ -94,7 +94,10 @@ class _Load(QRunnable):
         try:
             image = _load_or_make(self.cache.cached_path(self.digest, self.width), self.cache.media_path(self.digest), self.width)
         finally:
-            self.cache._loaded.emit(self.digest, self.width, image)
+            try:
+                self.cache._loaded.emit(self.digest, self.width, image)
+            except RuntimeError:
+                pass  # the project was closed while this loaded; nobody is waiting for it
 
 
 def _load_or_make(cached: Path, source: Path, width: int) -> QImage:

@@ -42,8 +42,9 @@ def test_each_scene_starts_at_a_line_between_its_first_shot_and_the_one_before(s
     starts = [i for i, s in enumerate(in_order) if i == 0 or s.scene_id != in_order[i - 1].scene_id]
     assert len(starts) == 2  # the fixture has two scenes
     assert pacing.boundary_positions() == [i - 0.5 for i in starts]
-    line_labels = [line.label.toPlainText() for line in pacing._lines]
-    assert line_labels == [s.number for s in scenes.list_scenes(state.db)]
+    ticks = pacing.scene_axis._tickLevels[0]
+    assert [label for _, label in ticks] == [s.number for s in scenes.list_scenes(state.db)]
+    assert [x - 0.5 for x, _ in ticks] == pacing.boundary_positions()
 
 
 def test_editing_a_duration_redraws_its_bar_and_undo_restores_it(state, pacing, qtbot):
