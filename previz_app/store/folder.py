@@ -36,6 +36,11 @@ class ProjectFolder(AbstractContextManager["ProjectFolder"]):
     def exports_dir(self) -> Path:
         return self.path / "exports"
 
+    def connect(self) -> Database:
+        """A second connection to this project, for a thread of its own (a connection
+        belongs to the thread that opened it). The caller closes it."""
+        return _connect(self.path / DB_NAME)
+
     def transaction(self):
         """One short write transaction: `with folder.transaction(): ...` commits or rolls back."""
         return write_transaction(self.db)

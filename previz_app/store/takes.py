@@ -42,8 +42,9 @@ def record_take(
     The first take of a shot without a hero becomes its hero, so the board shows it.
     Call inside one transaction on the thread that owns `db`.
     """
+    hero = shots.shot_row(db, shot_id)["hero_take_id"]  # raises for a shot deleted meanwhile
     record_media(db, digest, size, "image/png", f"shot-{shot_id}.png")
     take_id = add_take(db, Take(shot_id, TakeKind(kind), digest, recipe, parent_id))
-    if shots.shot_row(db, shot_id)["hero_take_id"] is None:
+    if hero is None:
         shots.update_shot(db, shot_id, hero_take_id=take_id)
     return take_id
