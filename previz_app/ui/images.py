@@ -1,6 +1,9 @@
-"""Pillow images to Qt images and back; safe off the GUI thread (QImage, not QPixmap)."""
+"""Pillow images to Qt images and back, and to PNG bytes; safe off the GUI thread
+(QImage, not QPixmap)."""
 
 from __future__ import annotations
+
+import io
 
 from PIL import Image
 from PySide6.QtGui import QImage
@@ -22,3 +25,11 @@ def pil_from_qimage(image: QImage) -> Image.Image:
     width, height = converted.width(), converted.height()
     raw = bytes(converted.constBits())[: converted.bytesPerLine() * height]
     return Image.frombuffer("RGBA", (width, height), raw, "raw", "RGBA", converted.bytesPerLine(), 1).copy()
+
+
+def png_bytes(image: Image.Image) -> bytes:
+    """`image` encoded as PNG, with no metadata (compression level 4: quick, and small
+    enough for media files)."""
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", compress_level=4)
+    return buffer.getvalue()

@@ -65,7 +65,7 @@ class _PixelsCommand(QUndoCommand):
 class SketchCanvas(QWidget):
     """The frame (`size` pixels) scaled to fit the widget; strokes land in `current_layer`."""
 
-    stroke_finished = Signal()
+    modified_changed = Signal(bool)  # whether there are strokes since the last save
 
     def __init__(self, size: QSize, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -83,6 +83,7 @@ class SketchCanvas(QWidget):
         self._stroke: _Stroke | None = None
         self.undo_stack = QUndoStack(self)
         self.undo_stack.setUndoLimit(200)
+        self.undo_stack.cleanChanged.connect(self._on_clean_changed)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.setCursor(Qt.CursorShape.CrossCursor)
         self.setMinimumSize(160, 90)
@@ -210,6 +211,9 @@ class SketchCanvas(QWidget):
     def mark_saved(self) -> None:
         self.undo_stack.setClean()
 
+    def _on_clean_changed(self, clean: bool) -> None:
+        self.modified_changed.emit(not clean)
+
     def _check_layer(self, name: str) -> None:
         if name not in LAYERS:
             raise ValueError(f"unknown sketch layer {name!r}; use one of {', '.join(LAYERS)}")
@@ -321,7 +325,6 @@ class SketchCanvas(QWidget):
         after = self._layers[stroke.layer].copy(rect)
         label = "Erase" if stroke.tool == "eraser" else f"{stroke.tool.capitalize()} stroke"
         self.undo_stack.push(_PixelsCommand(self, stroke.layer, rect, stroke.before.copy(rect), after, label))
-        self.stroke_finished.emit()
 
     def _draw(self, start: QPointF, end: QPointF, pressure: float) -> None:
         """Draw one segment of the current stroke into its layer; repaint only its bounds."""

@@ -3,13 +3,10 @@ keep it as a drawn take, and hand it on to img2img."""
 
 from __future__ import annotations
 
-import io
 import json
-from dataclasses import dataclass
 from functools import partial
 
-from PIL import Image, ImageOps
-from PySide6.QtCore import QSize, Qt, QThreadPool, Signal
+from PySide6.QtCore import QEventLoop, QSize, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QColor, QIcon, QImage, QKeySequence, QPixmap
 from PySide6.QtWidgets import (
     QColorDialog, QComboBox, QDialog, QHBoxLayout, QLabel, QMessageBox, QPushButton, QSlider, QToolBar,
@@ -18,27 +15,14 @@ from PySide6.QtWidgets import (
 
 from ..domain.model import Take
 from ..domain.vocabulary import TakeKind
-from ..engine.base import RenderContext
-from ..engine.blocking.panel import BlockingEngine
 from ..engine.frames import BLOCKING_WIDTH, frame_request, frame_size, shot_context
-from ..engine.request import FrameRequest, decode_image, encode_png
 from ..store import takes
-from ..store.media import MediaStore
-from .images import pil_from_qimage, qimage_from_pil
 from .sketch import LAYERS, SketchCanvas
+from .sketch_io import Underlay, blocking_underlay, read_sketch, sketch_recipe, take_underlay, write_sketch
 from .state import ProjectState
-from .workers import TaskControl, run_in_background
+from .workers import BackgroundTask, run_in_background
 
-_PREMULTIPLIED = QImage.Format.Format_ARGB32_Premultiplied
-
-
-@dataclass(frozen=True)
-class _Underlay:
-    """A picture to draw over: its media hash when stored, or PNG bytes still to store."""
-
-    image: QImage | None = None  # None: the white panel
-    digest: str = ""
-    png: bytes | None = None
+_FLUSH_WAIT_MS = 30_000  # for a save already running; one takes well under a second
 
 
 class SketchDialog(QDialog):
@@ -57,17 +41,22 @@ class SketchDialog(QDialog):
         self._state, self._shot_id, self._source_take_id = state, shot_id, source_take_id
         self._pool = pool or QThreadPool(self)
         self._source: Take | None = takes.get_take(state.db, source_take_id) if source_take_id is not None else None
-        self._sketch = _sketch_recipe(self._source)
+        self._sketch = sketch_recipe(self._source)
         width, height = frame_size(state.project().aspect_ratio, width=BLOCKING_WIDTH)
         self.canvas = SketchCanvas(QSize(width, height), self)
-        self._underlays: dict[str, _Underlay] = {"blank": _Underlay()}
-        self._applied = _Underlay()  # what the canvas shows now
+        self._underlays: dict[str, Underlay] = {"blank": Underlay()}
+        self._applied = Underlay()  # what the canvas shows now
         self._loading: set[str] = set()
+        # Until a drawn take's saved layers arrive, the canvas holds blank ones: nothing may be saved.
+        self._layers_pending = False
         self._saving = self._refine_after_save = self._close_after_save = self._discarding = False
+        self._save_task: BackgroundTask | None = None
+        self._save_failed = False  # how the last save ended
         self.last_take_id: int | None = None
         self._close_box: QMessageBox | None = None
         self._color_dialog: QColorDialog | None = None
-        self.setWindowTitle(f"Sketch — shot {state.shot(shot_id).number}")
+        self.setWindowTitle(f"Sketch — shot {state.shot(shot_id).number} [*]")
+        self.canvas.modified_changed.connect(self.setWindowModified)
         self._build()
         self._on_underlay_choice_changed()
 
@@ -213,13 +202,12 @@ class SketchDialog(QDialog):
             except ValueError as exc:
                 self._state.report_error(f"The blocking render could not be made: {exc}")
                 return
-            work, status = partial(_blocking_underlay, request, size), "Rendering the blocking panel…"
+            work, status = partial(blocking_underlay, request, size), "Rendering the blocking panel…"
         elif self._sketch is not None:
-            # The canvas waits for the saved layers: strokes made before they arrive would be lost.
-            self.canvas.setEnabled(False)
-            work, status = partial(_read_sketch, media, self._sketch, size), "Loading the sketch…"
+            self._set_layers_pending(True)
+            work, status = partial(read_sketch, media, self._sketch, size), "Loading the sketch…"
         else:
-            work, status = partial(_take_underlay, media, self._source.media_hash, size), "Loading the take…"
+            work, status = partial(take_underlay, media, self._source.media_hash, size), "Loading the take…"
         self._loading.add(choice)
         self.status_label.setText(status)
         run_in_background(
@@ -227,11 +215,14 @@ class SketchDialog(QDialog):
             lambda exc: self._on_underlay_failed(choice, exc), parent=self,
         )
 
-    def _on_underlay_loaded(self, choice: str, underlay: _Underlay, layers: dict[str, QImage]) -> None:
+    def _on_underlay_loaded(self, choice: str, underlay: Underlay, layers: dict[str, QImage]) -> None:
         self._loading.discard(choice)
-        for name, image in layers.items():
-            self.canvas.set_layer_image(name, image)
-        self.canvas.setEnabled(True)
+        # After a failed load the user may have drawn on blank layers: a retry keeps those strokes.
+        if not self.canvas.is_modified():
+            for name, image in layers.items():
+                self.canvas.set_layer_image(name, image)
+        if layers:
+            self._set_layers_pending(False)
         self.status_label.setText("")
         self._underlays[choice] = underlay
         # The user may have picked another underlay meanwhile.
@@ -240,30 +231,87 @@ class SketchDialog(QDialog):
 
     def _on_underlay_failed(self, choice: str, exc: BaseException) -> None:
         self._loading.discard(choice)
-        self.canvas.setEnabled(True)
+        if choice == "source" and self._sketch is not None:
+            # What the canvas shows is what a save keeps: the user sees the layers are blank.
+            self._set_layers_pending(False)
         self.status_label.setText("")
         self._state.report_error(f"The sketch underlay could not be loaded: {exc}")
+
+    def _set_layers_pending(self, pending: bool) -> None:
+        self._layers_pending = pending
+        # Strokes made before the saved layers arrive would be overwritten by them.
+        self.canvas.setEnabled(not pending)
+        self._update_buttons()
 
     # -- saving ------------------------------------------------------------------------
 
     def save(self) -> None:
         """Keep the drawing as a new drawn take, written in the background; `take_saved`
-        follows, or an error is reported and the drawing stays as it is."""
-        if self._saving:
+        follows, or an error is reported and the drawing stays as it is. Does nothing
+        while a save runs or a drawn take's saved layers are still loading."""
+        if self._saving or self._layers_pending:
             return
         self._set_saving(True, "Saving…")
-        composite, ink, notes = self.canvas.composite(), self.canvas.layer("ink"), self.canvas.layer("notes")
-        underlay, media = self._applied, self._state.folder.media
-        saved_index = self.canvas.undo_stack.index()
-        run_in_background(
-            self._pool, lambda _control: _write_sketch(media, composite, ink, notes, underlay),
+        media, drawing, saved_index = self._state.folder.media, self._drawing(), self.canvas.undo_stack.index()
+        self._save_task = run_in_background(
+            self._pool, lambda _control: write_sketch(media, *drawing),
             lambda written: self._on_written(written, saved_index), self._on_write_failed, parent=self,
         )
+
+    def flush(self) -> None:
+        """Keep unsaved strokes as a drawn take now, without asking, before the project
+        closes: wait for a save already running (or give it up after a while), then write
+        what it does not hold on this thread. Returns once the take is recorded or the
+        failure reported; drops a pending refine or close; no-op while layers load."""
+        self._refine_after_save = self._close_after_save = False
+        if self._close_box is not None:
+            self._close_box.close()  # the question is answered: the strokes are kept
+        if self._saving and not self._wait_for_save():
+            return  # the failure was reported
+        if self._layers_pending or not self.canvas.is_modified():
+            return
+        self._set_saving(True, "Saving…")
+        saved_index = self.canvas.undo_stack.index()
+        try:
+            written = write_sketch(self._state.folder.media, *self._drawing())
+        except Exception as exc:  # noqa: BLE001 - as in the background: reported, never lost
+            self._on_write_failed(exc)
+            return
+        self._on_written(written, saved_index)
+
+    def _wait_for_save(self) -> bool:
+        """Wait for the save in flight; whether the drawing may still be saved (that save
+        succeeded, or took too long and was given up)."""
+        task, loop, timer = self._save_task, QEventLoop(), QTimer()
+        timer.setSingleShot(True)
+        timer.timeout.connect(loop.quit)
+        task.ended.connect(loop.quit)
+        timer.start(_FLUSH_WAIT_MS)
+        # Only the save's result is awaited: no strokes, clicks or second close meanwhile.
+        loop.exec(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
+        timer.stop()
+        task.ended.disconnect(loop.quit)
+        if self._saving:
+            self._abandon_save()
+            return True
+        return not self._save_failed
+
+    def _abandon_save(self) -> None:
+        # Its files may still be written, but it must not record a take once the project closes.
+        task, self._save_task = self._save_task, None
+        task.succeeded.disconnect()
+        task.failed.disconnect()
+        self._set_saving(False, "")
+
+    def _drawing(self) -> tuple[QImage, QImage, QImage, Underlay]:
+        """What `write_sketch` keeps: the composite, the layers and the underlay."""
+        return self.canvas.composite(), self.canvas.layer("ink"), self.canvas.layer("notes"), self._applied
 
     def _on_written(self, written: tuple[str, int, dict], saved_index: int) -> None:
         digest, size, sketch = written
         take_id = self._state.record_take(
             self._shot_id, TakeKind.drawn, digest, size, json.dumps({"sketch": sketch}), parent_id=self._source_take_id)
+        self._save_task, self._save_failed = None, take_id is None
         self._set_saving(False, "" if take_id is None else f"Saved as take {take_id}")
         if take_id is None:  # reported by the state
             self._refine_after_save = self._close_after_save = False
@@ -281,12 +329,16 @@ class SketchDialog(QDialog):
             self.close()
 
     def _on_write_failed(self, exc: BaseException) -> None:
+        self._save_task, self._save_failed = None, True
         self._refine_after_save = self._close_after_save = False
         self._set_saving(False, "Not saved")
         self._state.report_error(f"The sketch could not be saved: {exc}")
 
     def refine(self) -> None:
-        """Send the drawing to img2img: save it first if it has changed."""
+        """Send the drawing to img2img: save it first if it has changed. Does nothing while
+        a drawn take's saved layers are still loading."""
+        if self._layers_pending:
+            return
         unsaved_new = self.last_take_id is None and self._source_take_id is None
         if self.canvas.is_modified() or unsaved_new or self._saving:
             self._refine_after_save = True
@@ -300,14 +352,21 @@ class SketchDialog(QDialog):
 
     def _set_saving(self, saving: bool, status: str) -> None:
         self._saving = saving
-        self.save_button.setEnabled(not saving)
-        self.refine_button.setEnabled(not saving)
+        self._update_buttons()
         self.status_label.setText(status)
+
+    def _update_buttons(self) -> None:
+        ready = not self._saving and not self._layers_pending
+        self.save_button.setEnabled(ready)
+        self.refine_button.setEnabled(ready)
 
     # -- closing -----------------------------------------------------------------------
 
     def discard(self) -> None:
-        """Close without asking, dropping unsaved strokes."""
+        """Close without asking, dropping unsaved strokes and any save still running
+        (`flush` first keeps them)."""
+        if self._saving:
+            self._abandon_save()
         self._discarding = True
         self.close()
 
@@ -352,75 +411,3 @@ def _slider(low: int, high: int, value: int, tip: str) -> QSlider:
     slider.setMaximumWidth(120)
     slider.setToolTip(tip)
     return slider
-
-
-def _sketch_recipe(take: Take | None) -> dict | None:
-    """The layers a drawn take was saved with, or None for any other take."""
-    if take is None or take.kind != TakeKind.drawn:
-        return None
-    try:
-        sketch = json.loads(take.recipe or "{}").get("sketch")
-    except (ValueError, AttributeError):
-        return None
-    return sketch if isinstance(sketch, dict) and sketch.get("ink") and sketch.get("notes") else None
-
-
-# -- background work: files and pixels, no widgets, no database -------------------------
-
-
-# Each loader returns the underlay and any saved layers to restore.
-_Loaded = tuple[_Underlay, dict[str, QImage]]
-
-
-def _blocking_underlay(request: FrameRequest, size: QSize, control: TaskControl) -> _Loaded:
-    result = BlockingEngine().render(request, RenderContext(cancel_event=control.cancel_event))
-    # The PNG carries the request, so the stored underlay says how it was made.
-    return _Underlay(_fitted_qimage(result.image, size), png=encode_png(result.image, request)), {}
-
-
-def _take_underlay(media: MediaStore, digest: str, size: QSize, _control: TaskControl) -> _Loaded:
-    return _Underlay(_read_picture(media, digest, size), digest), {}
-
-
-def _read_picture(media: MediaStore, digest: str, size: QSize) -> QImage:
-    return _fitted_qimage(decode_image(media.read(digest), "RGB"), size)
-
-
-def _fitted_qimage(image: Image.Image, size: QSize) -> QImage:
-    wanted = (size.width(), size.height())
-    if image.size != wanted:
-        image = ImageOps.fit(image, wanted, Image.Resampling.LANCZOS)
-    return qimage_from_pil(image).convertToFormat(_PREMULTIPLIED)
-
-
-def _read_sketch(media: MediaStore, sketch: dict, size: QSize, _control: TaskControl) -> _Loaded:
-    digest = sketch.get("underlay") or ""
-    underlay = _Underlay(_read_picture(media, digest, size) if digest else None, digest)
-    layers = {}
-    for name in LAYERS:
-        layer = decode_image(media.read(sketch[name]), "RGBA")
-        if layer.size != (size.width(), size.height()):  # drawn at another aspect ratio
-            layer = layer.resize((size.width(), size.height()), Image.Resampling.LANCZOS)
-        layers[name] = qimage_from_pil(layer).convertToFormat(_PREMULTIPLIED)
-    return underlay, layers
-
-
-def _write_sketch(
-    media: MediaStore, composite: QImage, ink: QImage, notes: QImage, underlay: _Underlay,
-) -> tuple[str, int, dict]:
-    """Store the frame and its layers; return the frame's hash and byte size, and the
-    recipe's `sketch` entry naming the underlay and layers."""
-    sketch = {
-        "underlay": media.put(underlay.png) if underlay.png is not None else underlay.digest,
-        "ink": media.put(_png(pil_from_qimage(ink))),
-        "notes": media.put(_png(pil_from_qimage(notes))),
-        "size": [composite.width(), composite.height()],
-    }
-    frame = _png(pil_from_qimage(composite).convert("RGB"))
-    return media.put(frame), len(frame), sketch
-
-
-def _png(image: Image.Image) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", compress_level=4)
-    return buffer.getvalue()

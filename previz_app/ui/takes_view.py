@@ -3,7 +3,6 @@ recipe of the selected take beneath: star it, make it the hero, import images.""
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from ..domain.vocabulary import TakeKind
 from ..engine.request import FrameRequest, Mode
 from ..store import ProjectError, takes
 from ..store import operations as ops
+from .images import png_bytes
 from .state import ProjectState
 from .theme import ACCENT
 from .thumbnails import ThumbnailCache
@@ -77,9 +77,7 @@ def png_of_image_file(path: Path) -> bytes:
             image = image.convert("RGBA" if has_alpha else "RGB")
     except (SyntaxError, Image.DecompressionBombError) as exc:
         raise ValueError(str(exc)) from exc
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", compress_level=4)
-    return buffer.getvalue()
+    return png_bytes(image)
 
 
 class TakesModel(QAbstractListModel):

@@ -3,6 +3,8 @@ and a sketch is kept as a drawn take that can be re-edited and sent to refine.""
 
 import io
 import json
+import threading
+import time
 
 import pytest
 from PIL import Image
@@ -13,6 +15,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from previz_app.domain.vocabulary import TakeKind
 from previz_app.store import shots, takes
 from previz_app.store.errors import MediaWriteError
+from previz_app.ui import sketch_dialog
 from previz_app.ui.images import pil_from_qimage
 from previz_app.ui.sketch import SketchCanvas
 from previz_app.ui.sketch_dialog import SketchDialog
@@ -331,3 +334,211 @@ def test_the_toolbar_drives_the_canvas_and_ctrl_z_undoes_a_stroke(state, shot_id
     dialog.size_slider.setValue(17)
     assert (canvas.tool(), canvas.current_layer, canvas.is_layer_visible("ink")) == ("eraser", "notes", False)
     assert (canvas.underlay_opacity(), canvas.pen_width()) == (0.4, 17)
+
+
+# -- flushing before the project closes ----------------------------------------------------
+
+
+def takes_of(state, shot_id):
+    return takes.list_takes(state.db, shot_id)
+
+
+def slow_media(state, monkeypatch, gate=None):
+    """Media writes off the GUI thread wait a little (or for `gate`), so a save is still
+    running when the test goes on; writes on the GUI thread go straight through."""
+    put = state.folder.media.put
+
+    def slow(data):
+        if threading.current_thread() is not threading.main_thread():
+            if gate is None:
+                time.sleep(0.05)
+            else:
+                assert gate.wait(10)
+        return put(data)
+
+    monkeypatch.setattr(state.folder.media, "put", slow)
+
+
+def visible_boxes(dialog):
+    return [box for box in dialog.findChildren(QMessageBox) if box.isVisible()]
+
+
+def test_flush_keeps_unsaved_strokes_as_a_drawn_take_before_it_returns(state, shot_id, open_sketch):
+    source = solid_take(state, shot_id)
+    dialog = open_sketch(shot_id, source)
+    canvas = dialog.canvas
+    canvas.set_color(RED)
+    canvas.set_pen_width(12)
+    drag(canvas, line(100, 100, 300))
+    assert dialog.isWindowModified()
+    before = takes_of(state, shot_id)
+
+    dialog.flush()  # no event loop turn after this: the take is already in the store
+
+    after = takes_of(state, shot_id)
+    assert len(after) == len(before) + 1
+    take = after[-1]
+    assert (take.kind, take.parent_id, take.id) == (TakeKind.drawn, source, dialog.last_take_id)
+    frame = media_image(state, take.media_hash)
+    assert frame.getpixel((200, 100)) == (200, 30, 30) and frame.getpixel((200, 20)) == SKY
+    assert not canvas.is_modified() and not dialog.isWindowModified()
+    assert not dialog.is_busy() and not visible_boxes(dialog)
+
+
+def test_flush_waits_for_a_save_in_flight_and_ends_with_one_take(
+    state, shot_id, open_sketch, services, monkeypatch, qtbot,
+):
+    dialog = open_sketch(shot_id)
+    drag(dialog.canvas, line(100))
+    count = len(takes_of(state, shot_id))
+    slow_media(state, monkeypatch)
+    refined = []
+    dialog.refine_requested.connect(refined.append)
+    dialog.refine()  # saves first; a refine is not started while the project closes
+    assert dialog.is_busy()
+
+    dialog.flush()
+
+    assert len(takes_of(state, shot_id)) == count + 1
+    assert not dialog.is_busy() and not dialog.canvas.is_modified()
+    services.pool.waitForDone(10_000)
+    qtbot.wait(20)
+    assert len(takes_of(state, shot_id)) == count + 1 and refined == []
+
+
+def test_strokes_made_while_a_save_runs_are_flushed_as_a_second_take(state, shot_id, open_sketch, monkeypatch):
+    dialog = open_sketch(shot_id)
+    canvas = dialog.canvas
+    drag(canvas, line(60))
+    count = len(takes_of(state, shot_id))
+    slow_media(state, monkeypatch)
+    dialog.save()
+    drag(canvas, line(160))
+
+    dialog.flush()
+
+    first, second = takes_of(state, shot_id)[count:]
+    assert rgba(canvas.layer("ink"), 100, 160)[3] == 255
+
+    def ink_alpha(take, y):
+        return media_image(state, json.loads(take.recipe)["sketch"]["ink"]).getpixel((100, y))[3]
+
+    assert (ink_alpha(first, 60), ink_alpha(first, 160)) == (255, 0)
+    assert (ink_alpha(second, 60), ink_alpha(second, 160)) == (255, 255)
+    assert not canvas.is_modified()
+
+
+def test_flush_gives_up_a_stuck_save_and_keeps_the_strokes_itself(
+    state, shot_id, open_sketch, services, monkeypatch, qtbot,
+):
+    dialog = open_sketch(shot_id)
+    drag(dialog.canvas, line(100))
+    count = len(takes_of(state, shot_id))
+    gate = threading.Event()
+    slow_media(state, monkeypatch, gate)
+    monkeypatch.setattr(sketch_dialog, "_FLUSH_WAIT_MS", 50)
+    dialog.save()
+
+    dialog.flush()
+
+    assert len(takes_of(state, shot_id)) == count + 1 and not dialog.is_busy()
+    gate.set()
+    services.pool.waitForDone(10_000)
+    qtbot.wait(20)
+    # The given-up save wrote its files but recorded nothing: it could not once the project closed.
+    assert len(takes_of(state, shot_id)) == count + 1
+
+
+def test_flush_with_nothing_to_save_adds_nothing(state, shot_id, open_sketch, qtbot):
+    dialog = open_sketch(shot_id)
+    count = len(takes_of(state, shot_id))
+    dialog.flush()
+    assert len(takes_of(state, shot_id)) == count
+
+    drag(dialog.canvas, line(100))
+    with qtbot.waitSignal(dialog.take_saved, timeout=10_000):
+        dialog.save()
+    dialog.flush()
+    assert len(takes_of(state, shot_id)) == count + 1
+
+
+def test_flush_answers_the_close_question_itself(state, shot_id, open_sketch):
+    dialog = open_sketch(shot_id)
+    drag(dialog.canvas, line(100))
+    count = len(takes_of(state, shot_id))
+    dialog.close()
+    assert visible_boxes(dialog)
+
+    dialog.flush()
+    dialog.discard()
+
+    assert not visible_boxes(dialog) and not dialog.isVisible()
+    assert len(takes_of(state, shot_id)) == count + 1
+
+
+def test_a_failed_flush_is_reported_without_asking(state, shot_id, open_sketch, qtbot, monkeypatch):
+    dialog = open_sketch(shot_id)
+    drag(dialog.canvas, line(100))
+    count = len(takes_of(state, shot_id))
+
+    def full(data):
+        raise MediaWriteError("cannot write media file: No space left on device")
+
+    monkeypatch.setattr(state.folder.media, "put", full)
+    errors = []
+    state.error_reported.connect(errors.append)
+    dialog.flush()
+    assert len(errors) == 1 and "No space left" in errors[0]
+    assert len(takes_of(state, shot_id)) == count and dialog.canvas.is_modified()
+    assert not dialog.is_busy() and not visible_boxes(dialog)
+
+
+def test_discard_drops_a_running_save(state, shot_id, open_sketch, services, monkeypatch, qtbot):
+    dialog = open_sketch(shot_id)
+    drag(dialog.canvas, line(100))
+    count = len(takes_of(state, shot_id))
+    slow_media(state, monkeypatch)
+    dialog.save()
+    dialog.discard()
+    assert not dialog.isVisible()
+    services.pool.waitForDone(10_000)
+    qtbot.wait(20)
+    assert len(takes_of(state, shot_id)) == count
+
+
+def test_save_and_refine_wait_for_a_drawn_takes_layers(state, shot_id, open_sketch, services, qtbot):
+    first = open_sketch(shot_id)
+    drag(first.canvas, line(100))
+    with qtbot.waitSignal(first.take_saved, timeout=10_000) as saved:
+        first.save()
+    count = len(takes_of(state, shot_id))
+
+    dialog = SketchDialog(state, shot_id, saved.args[0], pool=services.pool)
+    qtbot.addWidget(dialog)
+    asked = []
+    dialog.refine_requested.connect(asked.append)
+    # The saved layers are read in the background: until they arrive the canvas holds blank ones.
+    assert not (dialog.save_button.isEnabled() or dialog.refine_button.isEnabled() or dialog.canvas.isEnabled())
+    dialog.save()
+    dialog.refine()
+    dialog.flush()
+    with qtbot.waitSignal(dialog.underlay_changed, timeout=10_000):
+        dialog.show()
+    services.pool.waitForDone(10_000)
+    qtbot.wait(20)
+    assert len(takes_of(state, shot_id)) == count and asked == []
+    assert dialog.save_button.isEnabled() and dialog.refine_button.isEnabled() and dialog.canvas.isEnabled()
+    assert dialog.canvas.layer("ink") == first.canvas.layer("ink")
+
+
+def test_the_title_marks_unsaved_strokes(state, shot_id, open_sketch, qtbot):
+    dialog = open_sketch(shot_id)
+    assert not dialog.isWindowModified()
+    drag(dialog.canvas, line(100))
+    assert dialog.isWindowModified()
+    dialog.canvas.undo_stack.undo()
+    assert not dialog.isWindowModified()
+    dialog.canvas.undo_stack.redo()
+    with qtbot.waitSignal(dialog.take_saved, timeout=10_000):
+        dialog.save()
+    assert not dialog.isWindowModified()
