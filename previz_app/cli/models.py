@@ -7,17 +7,9 @@ from pathlib import Path
 
 import click
 
-from ..engine.discovery.entry import ModelEntry
+from ..engine.discovery.entry import ModelEntry, size_text
 from ..engine.discovery.library import ModelLibrary
 from . import _emit_json, cli
-
-
-def _size(size: int) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return ""
 
 
 def _show(entries: list[ModelEntry], as_json: bool) -> None:
@@ -29,7 +21,7 @@ def _show(entries: list[ModelEntry], as_json: bool) -> None:
         return
     for entry in entries:
         what = entry.kind.value + (f" ({entry.control})" if entry.control else "")
-        line = f"{what:<22} {entry.family.value:<13} {_size(entry.size):>9}  {entry.source:<8} {entry.path}"
+        line = f"{what:<22} {entry.family.value:<13} {size_text(entry.size):>9}  {entry.source:<8} {entry.path}"
         click.echo(line + (f"\n{'':<22} error: {entry.error}" if entry.error else ""))
     broken = sum(1 for e in entries if e.error)
     click.echo(f"{len(entries)} model{'s' if len(entries) != 1 else ''}" + (f", {broken} damaged" if broken else ""))

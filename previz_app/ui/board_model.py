@@ -207,15 +207,16 @@ class BoardModel(QAbstractListModel):
             self.move_shots(shot_ids_from_mime(data), parent.row() if parent.isValid() else row)
         return False
 
-    def move_shots(self, shot_ids: list[int], row: int) -> bool:
+    def move_shots(self, shot_ids: list[int], row: int, scene_id: int | None = None) -> bool:
         """Put `shot_ids` (kept in film order) before the shot at `row`, in that shot's
-        scene, as one undoable edit. Returns False when nothing moved."""
+        scene, or in `scene_id` when given (dropped on the right half of a scene's last
+        panel: at that scene's end), as one undoable edit. False when nothing moved."""
         moving = sorted((self._row_of[i] for i in set(shot_ids) if i in self._row_of))
         if not moving or not self._rows:
             return False
         moved = {self._rows[r].shot.id for r in moving}
         row = len(self._rows) if row < 0 else min(row, len(self._rows))
-        target = self._rows[min(row, len(self._rows) - 1)].shot.scene_id
+        target = scene_id if scene_id is not None else self._rows[min(row, len(self._rows) - 1)].shot.scene_id
         # The shots go before the first shot from the drop point on that stays in the
         # target scene (a dragged shot cannot anchor itself), or to the scene's end.
         anchor = None
@@ -248,20 +249,28 @@ def _scene_labels(db) -> dict[int, str]:
     return {scene_id: f"{number}  {heading}".strip() for scene_id, number, heading in rows}
 
 
-def shot_ids_mime(shot_ids: list[int]) -> QMimeData:
-    """A drag of shots: their ids as a JSON list under SHOT_MIME."""
+def ids_mime(mime_type: str, ids: list[int]) -> QMimeData:
+    """A drag of shots or scenes: their ids as a JSON list under `mime_type`."""
     mime = QMimeData()
-    mime.setData(SHOT_MIME, QByteArray(json.dumps(list(shot_ids)).encode()))
+    mime.setData(mime_type, QByteArray(json.dumps(list(ids)).encode()))
     return mime
 
 
-def shot_ids_from_mime(mime: QMimeData) -> list[int]:
-    """The shot ids of a drag; [] for a payload that is not a list of ids."""
+def ids_from_mime(mime: QMimeData, mime_type: str) -> list[int]:
+    """The ids a drag carries under `mime_type`; [] for a payload that is not a list of ids."""
     try:
-        ids = json.loads(bytes(mime.data(SHOT_MIME).data()) or b"[]")
+        ids = json.loads(bytes(mime.data(mime_type).data()) or b"[]")
     except ValueError:
         return []
     return [i for i in ids if isinstance(i, int)] if isinstance(ids, list) else []
+
+
+def shot_ids_mime(shot_ids: list[int]) -> QMimeData:
+    return ids_mime(SHOT_MIME, shot_ids)
+
+
+def shot_ids_from_mime(mime: QMimeData) -> list[int]:
+    return ids_from_mime(mime, SHOT_MIME)
 
 
 def shot_badge(shot: Shot) -> str:

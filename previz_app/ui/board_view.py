@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, QPoint, QRect, Qt, Signal
+from PySide6.QtCore import QEvent, QItemSelection, QItemSelectionModel, QModelIndex, QPoint, QRect, Qt, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QPainter
 from PySide6.QtWidgets import QAbstractItemView, QHBoxLayout, QLabel, QListView, QMenu, QSlider, QVBoxLayout, QWidget
 
 from ..domain.model import Shot
 from ..store import operations as ops
 from .board_delegate import PanelDelegate
-from .board_model import SHOT_FIELDS_MIME, SHOT_MIME, BoardModel, BoardRole, shot_fields_mime, shots_from_mime
+from .board_model import (
+    SHOT_FIELDS_MIME, SHOT_MIME, BoardModel, BoardRole, shot_fields_mime, shot_ids_from_mime, shots_from_mime,
+)
 from .state import ProjectState
 from .theme import ACCENT
 from .thumbnails import ThumbnailCache
@@ -69,9 +71,13 @@ class _PanelListView(QListView):
             return
         event.setDropAction(Qt.DropAction.MoveAction)
         event.accept()
+        # The panel under the pointer decides the scene, so a drop on the right half of
+        # a scene's last panel lands at that scene's end, not at the next one's start.
         # The store moves the shots and the model resets; the drag's source then asks
         # the model to remove the dragged rows, which it refuses (no removeRows).
-        self.model().dropMimeData(event.mimeData(), Qt.DropAction.MoveAction, row, 0, QModelIndex())
+        under = self.indexAt(event.position().toPoint())
+        scene_id = self.model().shot_at(under.row()).scene_id if under.isValid() else None
+        self.model().move_shots(shot_ids_from_mime(event.mimeData()), row, scene_id)
 
     def _drag_over(self, event) -> None:
         if not event.mimeData().hasFormat(SHOT_MIME):
@@ -221,6 +227,11 @@ class BoardView(QWidget):
     def showEvent(self, event) -> None:
         super().showEvent(event)
         self.set_panel_width(self.panel_width())  # the screen, so the pixel ratio, is known now
+
+    def event(self, event) -> bool:
+        if event.type() == QEvent.Type.DevicePixelRatioChange:
+            self.set_panel_width(self.panel_width())  # moved to a screen of another density
+        return super().event(event)
 
     # -- edits -------------------------------------------------------------------------
 

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..domain.vocabulary import STYLE_PRESETS
-from ..engine.discovery.entry import ModelEntry, ModelKind
+from ..engine.discovery.entry import ModelEntry, ModelKind, size_text
 from ..engine.discovery.library import ModelLibrary
 from ..store import operations as ops
 from .services import EngineSettings, Services
@@ -394,11 +394,3 @@ def model_label(entry: ModelEntry) -> str:
     if entry.size:
         parts.append(size_text(entry.size))
     return " · ".join(parts)
-
-
-def size_text(size: float) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return ""

@@ -96,10 +96,11 @@ class MainWindow(QMainWindow):
         if not open_:
             return
         stack = self.workspace.state.undo_stack
-        self.edit_menu.addAction(stack.createUndoAction(self.edit_menu, "&Undo"))
-        self.edit_menu.addAction(stack.createRedoAction(self.edit_menu, "&Redo"))
-        for action in self.edit_menu.actions():
-            action.setShortcut(QKeySequence.StandardKey.Undo if "Undo" in action.text() else QKeySequence.StandardKey.Redo)
+        undo, redo = stack.createUndoAction(self.edit_menu, "&Undo"), stack.createRedoAction(self.edit_menu, "&Redo")
+        undo.setShortcuts(QKeySequence.StandardKey.Undo)
+        # Every binding the platform knows (Ctrl+Y and Ctrl+Shift+Z on Linux and Windows).
+        redo.setShortcuts(QKeySequence.StandardKey.Redo)
+        self.edit_menu.addActions([undo, redo])
         self.edit_menu.addSeparator()
         board = self.workspace.board
         for action in (board.cut_action, board.copy_action, board.paste_action, board.insert_action,
@@ -143,6 +144,9 @@ class MainWindow(QMainWindow):
         state = self.services.settings.value("window/state")
         if not isinstance(state, QByteArray) or not self.restoreState(state):
             self._default_layout()
+        width = self.services.settings.value("board/panel_width")
+        if str(width).isdigit():
+            self.workspace.board.set_panel_width(int(width))
         self.recent.add(folder.path)
         self.start_page.refresh()
         self.setWindowTitle(f"{self.workspace.state.project().title or folder.path.stem} — previz")
@@ -165,6 +169,7 @@ class MainWindow(QMainWindow):
         if self.workspace is None:
             return
         self.services.settings.setValue("window/state", self.saveState())
+        self.services.settings.setValue("board/panel_width", self.workspace.board.panel_width())
         self.stack.removeWidget(self.workspace.board)
         self.workspace.close()
         self.workspace = None

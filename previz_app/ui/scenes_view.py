@@ -3,11 +3,10 @@ to reorder, and shots dropped on a scene moved to its end."""
 
 from __future__ import annotations
 
-import json
 from enum import IntEnum
 
 from PySide6.QtCore import (
-    QAbstractListModel, QByteArray, QItemSelectionModel, QMimeData, QModelIndex, QObject, QSortFilterProxyModel, Qt,
+    QAbstractListModel, QItemSelectionModel, QMimeData, QModelIndex, QObject, QSortFilterProxyModel, Qt,
     Signal,
 )
 from PySide6.QtGui import QFont
@@ -17,7 +16,7 @@ from ..domain.model import Scene
 from ..store import operations as ops
 from ..store import scenes as scene_store
 from ..store import shots as shot_store
-from .board_model import SHOT_MIME, shot_ids_from_mime
+from .board_model import SHOT_MIME, ids_from_mime, ids_mime, shot_ids_from_mime
 from .state import ProjectState
 from .theme import DIM_TEXT
 
@@ -106,10 +105,7 @@ class SceneListModel(QAbstractListModel):
         return [SCENE_MIME, SHOT_MIME]
 
     def mimeData(self, indexes: list[QModelIndex]) -> QMimeData:
-        ids = [self._scenes[row].id for row in sorted({index.row() for index in indexes if index.isValid()})]
-        mime = QMimeData()
-        mime.setData(SCENE_MIME, QByteArray(json.dumps(ids).encode()))
-        return mime
+        return ids_mime(SCENE_MIME, [self._scenes[row].id for row in sorted({index.row() for index in indexes if index.isValid()})])
 
     def supportedDropActions(self) -> Qt.DropAction:
         return Qt.DropAction.MoveAction
@@ -127,7 +123,7 @@ class SceneListModel(QAbstractListModel):
         if not self.canDropMimeData(data, action, row, column, parent):
             return False
         if data.hasFormat(SCENE_MIME):
-            ids = _ids(bytes(data.data(SCENE_MIME).data()))
+            ids = ids_from_mime(data, SCENE_MIME)
             if ids:
                 self.move_scene(ids[0], row, onto=parent.row() if parent.isValid() else None)
         else:
@@ -170,14 +166,6 @@ class SceneListModel(QAbstractListModel):
         number = self._scenes[self.row_of(scene_id)].number
         label = f"Move shot to scene {number}" if len(moves) == 1 else f"Move {len(moves)} shots to scene {number}"
         return self.state.perform(ops.Compound(label, moves))
-
-
-def _ids(payload: bytes) -> list[int]:
-    try:
-        ids = json.loads(payload or b"[]")
-    except ValueError:
-        return []
-    return [i for i in ids if isinstance(i, int)] if isinstance(ids, list) else []
 
 
 class ScenesView(QWidget):

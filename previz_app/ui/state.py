@@ -4,10 +4,11 @@ that tell views what changed."""
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from ..domain.model import Project, Shot
@@ -15,6 +16,7 @@ from ..domain.vocabulary import TakeKind
 from ..engine.frames import WrittenFrame
 from ..store import ProjectError, ProjectFolder, settings, shots, takes
 from ..store import operations as ops
+from ..store.writer import PendingTake, TakeWriter
 
 # What each kind of edit changes on screen.
 _STRUCTURE = (ops.InsertShot, ops.DeleteShots, ops.MoveShot, ops.MoveScene)
@@ -33,10 +35,12 @@ class OperationCommand(QUndoCommand):
         if self._applied:
             self._applied = False
             return
-        self.state._run(ops.perform, self.operation)
+        if not self.state._run(ops.perform, self.operation):
+            self.state._forget_history()
 
     def undo(self) -> None:
-        self.state._run(ops.undo, self.operation)
+        if not self.state._run(ops.undo, self.operation):
+            self.state._forget_history()
 
 
 class ProjectState(QObject):
@@ -50,11 +54,17 @@ class ProjectState(QObject):
     current_shot_changed = Signal(int)  # shot id, -1 for none
     error_reported = Signal(str)
 
+    _recorded_from_writer = Signal(list)  # from the take writer's thread
+
     def __init__(self, folder: ProjectFolder, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.folder = folder
         self.undo_stack = QUndoStack(self)
         self._current: int | None = None
+        self._writer: TakeWriter | None = None
+        self._tokens = itertools.count()
+        self._waiting: dict[int, tuple[int, Callable[[int | None], None]]] = {}
+        self._recorded_from_writer.connect(self._on_recorded, Qt.ConnectionType.QueuedConnection)
 
     @property
     def db(self):
@@ -117,6 +127,13 @@ class ProjectState(QObject):
         elif shot_ids:
             self.shots_changed.emit(shot_ids)
 
+    def _forget_history(self) -> None:
+        # The stack already moved past an edit the database refused (it was locked by
+        # another writer, say); it no longer matches the project, so it is cleared.
+        # Not from inside the stack's own undo(): on the next turn of the event loop.
+        QTimer.singleShot(0, self.undo_stack.clear)
+        self.report_error("The undo history was cleared: the project could not be changed back")
+
     def reload(self) -> None:
         """Tell every view to read again, after writes that were not edits (an
         import in another thread): the undo stack no longer matches, so it is cleared."""
@@ -127,8 +144,30 @@ class ProjectState(QObject):
         self._forget_missing_current()
 
     def record_frame(self, shot_id: int, frame: WrittenFrame, parent_id: int | None = None) -> int | None:
-        """Keep a generated frame written off-thread as a take of `shot_id`."""
+        """Keep a generated frame written off-thread as a take of `shot_id`, now."""
         return self.record_take(shot_id, TakeKind.generated, frame.digest, frame.size, frame.recipe, parent_id)
+
+    def record_frame_later(
+        self, shot_id: int, frame: WrittenFrame, parent_id: int | None, done: Callable[[int | None], None]
+    ) -> None:
+        """Keep a generated frame as a take on the take writer's thread (the GUI never
+        waits for the commit); `done(take_id or None)` follows on the GUI thread, after
+        takes_changed and shots_changed. `close()` writes whatever is pending."""
+        if self._writer is None:
+            self._writer = TakeWriter(self.folder, self._recorded_from_writer.emit)
+        token = next(self._tokens)
+        self._waiting[token] = (shot_id, done)
+        self._writer.submit(PendingTake(token, shot_id, TakeKind.generated, frame.digest, frame.size, frame.recipe, parent_id))
+
+    def _on_recorded(self, results: list[tuple[int, int | None, str]]) -> None:
+        for token, take_id, error in results:
+            shot_id, done = self._waiting.pop(token)
+            if take_id is None:
+                self.report_error(f"A finished frame could not be kept: {error}")
+            else:
+                self.takes_changed.emit(shot_id)
+                self.shots_changed.emit([shot_id])
+            done(take_id)
 
     def record_take(
         self, shot_id: int, kind: TakeKind, digest: str, size: int, recipe: str = "{}", parent_id: int | None = None
@@ -166,5 +205,10 @@ class ProjectState(QObject):
             self.set_current_shot(None)
 
     def close(self) -> None:
+        """Write the takes still pending, tell their callers, then release the project."""
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+            QCoreApplication.sendPostedEvents(self, QEvent.Type.MetaCall)
         self.undo_stack.clear()
         self.folder.close()

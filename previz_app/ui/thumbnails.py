@@ -53,6 +53,12 @@ class ThumbnailCache(QObject):
             self._pool.start(_Load(self, digest, key[1]), priority=next(self._order) % 2**30)
         return None
 
+    def stop(self) -> None:
+        """Drop the loads not started and wait for the running ones (the project closes)."""
+        self._pool.clear()
+        self._pool.waitForDone()
+        self._queued.clear()
+
     def is_missing(self, digest: str) -> bool:
         """True when the media file is gone or unreadable (the view says so)."""
         return digest in self._missing

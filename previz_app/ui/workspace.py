@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import importlib
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
 
 from ..store import ProjectFolder
@@ -21,6 +21,8 @@ from .sketch_dialog import SketchDialog
 from .state import ProjectState
 from .thumbnails import ThumbnailCache
 from .workers import run_in_background
+
+CLOSE_WAIT_MS = 30_000
 
 
 class Workspace(QObject):
@@ -87,10 +89,17 @@ class Workspace(QObject):
         self.queue.generate(ids, variations)
 
     def close(self) -> None:
-        """Cancel generation, close sketches and views, release the project."""
+        """Stop generating, keep every unsaved sketch and every take still being written,
+        close the views, release the project."""
         self.queue.shutdown()
         for dialog in list(self.sketches):
+            dialog.flush()
             dialog.discard()
+        # Image imports and saves finish in the pool; their results reach the project
+        # before it closes.
+        self.services.pool.waitForDone(CLOSE_WAIT_MS)
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.MetaCall)
+        self.thumbnails.stop()
         for dock in self.docks:
             self.window.removeDockWidget(dock)
             dock.deleteLater()

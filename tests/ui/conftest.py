@@ -73,3 +73,17 @@ def make_main_window(qtbot, services):
     for widget in leaked:
         widget.close()
     assert not leaked, f"windows left open: {leaked}"
+
+
+@pytest.fixture
+def shown(qtbot):
+    """Show a widget at a size and wait until it is on screen; qtbot closes it after."""
+
+    def show(widget, width, height):
+        qtbot.addWidget(widget)
+        widget.resize(width, height)
+        widget.show()
+        qtbot.waitExposed(widget)
+        return widget
+
+    return show

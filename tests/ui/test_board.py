@@ -34,18 +34,9 @@ def thumbnails(state, tmp_path, pool):
 
 
 @pytest.fixture
-def make_board(qtbot):
+def make_board(shown):
     """A shown board over a project state and a thumbnail cache; qtbot closes it."""
-
-    def make(on_state, cache):
-        view = BoardView(on_state, cache)
-        qtbot.addWidget(view)
-        view.resize(900, 600)
-        view.show()
-        qtbot.waitExposed(view)
-        return view
-
-    return make
+    return lambda on_state, cache: shown(BoardView(on_state, cache), 900, 600)
 
 
 @pytest.fixture
@@ -251,6 +242,18 @@ def test_a_drop_point_lands_between_panels(board, state):
     event = QDropEvent(QPointF(first.center() - QPoint(10, 0)), MOVE, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
     view.dropEvent(event)
     assert order(state)[1] == [3, 1, 2]
+
+
+def test_a_drop_on_the_right_half_of_a_scenes_last_panel_lands_at_that_scenes_end(board, state):
+    view, model = board.list_view, board.model
+    assert order(state) == {1: [1, 2, 3], 2: [4]}
+    last_of_first_scene = view.visualRect(model.index(2))
+    mime = model.mimeData([model.index(3)])
+    point = QPointF(last_of_first_scene.center() + QPoint(10, 0))
+    view.dropEvent(QDropEvent(point, MOVE, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier))
+    assert order(state) == {1: [1, 2, 3, 4]}
+    state.undo_stack.undo()
+    assert order(state) == {1: [1, 2, 3], 2: [4]}
 
 
 def test_a_new_aspect_ratio_reshapes_the_panels_and_scene_headings_follow_edits(board, state, qtbot):

@@ -106,3 +106,16 @@ def test_edits_undo_from_the_edit_menu_and_survive_a_reopen(make_main_window, dr
     window.close_project()
     with open_project(drafted.path) as reopened:
         assert shots.get_shot(reopened.db, first.id).duration == 4.5
+
+
+def test_layout_panel_size_and_shortcuts_are_remembered_and_standard(make_main_window, drafted):
+    from PySide6.QtGui import QKeySequence
+
+    window = make_main_window(drafted.path)
+    window.workspace.board.set_panel_width(360)
+    redo = next(a for a in window.edit_menu.actions() if "Redo" in a.text())
+    assert QKeySequence("Ctrl+Shift+Z") in redo.shortcuts() and QKeySequence("Ctrl+Y") in redo.shortcuts()
+    window.close_project()
+    assert window.open_project(drafted.path)
+    assert window.workspace.board.panel_width() == 360
+    assert window.services.settings.value("window/state") is not None

@@ -11,13 +11,8 @@ from previz_app.ui.theme import ACCENT
 
 
 @pytest.fixture
-def pacing(state, qtbot):
-    view = PacingView(state)
-    qtbot.addWidget(view)
-    view.resize(900, 360)
-    view.show()
-    qtbot.waitExposed(view)
-    return view
+def pacing(state, shown):
+    return shown(PacingView(state), 900, 360)
 
 
 def film(state):

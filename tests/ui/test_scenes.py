@@ -15,13 +15,8 @@ MOVE = Qt.DropAction.MoveAction
 
 
 @pytest.fixture
-def panel(state, qtbot):
-    view = ScenesView(state)
-    qtbot.addWidget(view)
-    view.resize(300, 400)
-    view.show()
-    qtbot.waitExposed(view)
-    return view
+def panel(state, shown):
+    return shown(ScenesView(state), 300, 400)
 
 
 def scene_order(state):

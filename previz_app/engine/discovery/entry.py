@@ -47,3 +47,12 @@ class ModelEntry:
     mtime_ns: int = 0
     name: str = ""
     error: str = ""
+
+
+def size_text(size: float) -> str:
+    """A file size as people read it: "512 B", "1.9 GB"."""
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return ""
