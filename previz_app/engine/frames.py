@@ -77,7 +77,9 @@ def shot_contexts(folder: ProjectFolder, shot_ids: list[int]) -> list[ShotContex
     scene_ids = {row[0] for row in db.execute(
         f"SELECT DISTINCT scene_id FROM shots WHERE id IN ({','.join('?' * len(shot_ids))})", list(shot_ids)
     )} if shot_ids else set()
-    by_id = {shot.id: shot for scene_id in scene_ids for shot in shots.list_shots(db, scene_id)}
+    # Numbering needs each scene's whole order: a few scenes are read alone, many at once.
+    listed = shots.list_shots(db) if len(scene_ids) > 8 else [s for sid in scene_ids for s in shots.list_shots(db, sid)]
+    by_id = {shot.id: shot for shot in listed}
     missing = next((shot_id for shot_id in shot_ids if shot_id not in by_id), None)
     if missing is not None:
         raise ValueError(f"no shot with id {missing}")

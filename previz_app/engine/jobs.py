@@ -93,7 +93,8 @@ class JobRunner:
         self._thread.start()
 
     def submit(self, request: FrameRequest, priority: int = 0, tag: Any = None) -> Job:
-        """Queue `request`. Raises ValueError for an engine this runner lacks."""
+        """Queue `request`. Raises ValueError for an engine this runner lacks and
+        RuntimeError once the runner has been shut down."""
         if request.engine not in self._engines:
             raise ValueError(f"no engine named {request.engine!r}; available: {', '.join(sorted(self._engines))}")
         with self._lock:
@@ -104,40 +105,46 @@ class JobRunner:
         # outside the lock, so a listener may call back into the runner.
         self._tell("job_changed", job)
         with self._lock:
-            if self._stopping:
-                self._end(job, JobState.cancelled)
-                return job
-            heapq.heappush(self._queue, (-priority, job.id, job))
-            self._lock.notify()
+            ended = self._stopping and self._settle(job, JobState.cancelled)
+            if not ended:
+                heapq.heappush(self._queue, (-job.priority, job.id, job))
+                self._lock.notify()
+        if ended:
+            self._announce_end(job)
         return job
 
     def cancel(self, job: Job) -> None:
         """Cancel a queued job now, or a running one at its next step."""
         job.cancel_event.set()
         with self._lock:
-            if job.state is JobState.queued:
-                self._queue = [entry for entry in self._queue if entry[2] is not job]
-                heapq.heapify(self._queue)
-                self._end(job, JobState.cancelled)
+            # Its heap entry stays behind; the worker skips entries of jobs no longer queued.
+            ended = job.state is JobState.queued and self._settle(job, JobState.cancelled)
+        if ended:
+            self._announce_end(job)
 
     def prioritize(self, job: Job) -> bool:
         """Send a queued job to the front of the queue; False if it is no longer queued."""
         with self._lock:
             if job.state is not JobState.queued:
                 return False
-            top = max((-entry[0] for entry in self._queue), default=job.priority)
-            job.priority = max(job.priority, top + 1)
-            self._queue = [(-job.priority, j.id, j) if j is job else (p, i, j) for p, i, j in self._queue]
-            heapq.heapify(self._queue)
+            self._drop_stale_top()
+            if self._queue and self._queue[0][2] is not job:
+                # A new entry, not a rebuilt heap: the old one surfaces after the job has left.
+                job.priority = max(job.priority, -self._queue[0][0] + 1)
+                heapq.heappush(self._queue, (-job.priority, job.id, job))
         return True
 
     def cancel_all(self) -> None:
+        """Cancel every queued job now (one pass) and the running one at its next step."""
         with self._lock:
-            jobs = [entry[2] for entry in self._queue]
-        for job in jobs:
-            self.cancel(job)
-        with self._lock:
+            cancelled = [job for _, _, job in self._queue if job.state is JobState.queued]
+            self._queue.clear()
+            for job in cancelled:
+                job.cancel_event.set()
+            cancelled = [job for job in cancelled if self._settle(job, JobState.cancelled)]
             running = self._running
+        for job in cancelled:
+            self._announce_end(job)
         if running is not None:
             self.cancel(running)
 
@@ -153,11 +160,15 @@ class JobRunner:
     def _work(self) -> None:
         while True:
             with self._lock:
-                while not self._queue and not self._stopping:
-                    self._lock.wait()
-                if not self._queue:
-                    return
-                _, _, job = heapq.heappop(self._queue)
+                while True:
+                    while not self._queue and not self._stopping:
+                        self._lock.wait()
+                    if not self._queue:
+                        return
+                    entry = heapq.heappop(self._queue)
+                    if _is_current(entry):
+                        break
+                job = entry[2]
                 self._running = job
                 job.state = JobState.running
             self._tell("job_changed", job)
@@ -192,13 +203,28 @@ class JobRunner:
 
     def _end(self, job: Job, state: JobState) -> None:
         with self._lock:
-            if job.state in FINAL:
-                return
-            job.state = state
+            settled = self._settle(job, state)
+        if settled:
+            self._announce_end(job)
+
+    def _settle(self, job: Job, state: JobState) -> bool:
+        """Give `job` its final state; False if it has one already. The caller holds the lock."""
+        if job.state in FINAL:
+            return False
+        job.state = state
+        return True
+
+    def _announce_end(self, job: Job) -> None:
+        """Tell the listener a job ended, outside the lock, then wake its waiters."""
         try:
             self._tell("job_changed", job)
         finally:
             job.done_event.set()
+
+    def _drop_stale_top(self) -> None:
+        """Pop the entries of jobs no longer queued off the top. The caller holds the lock."""
+        while self._queue and not _is_current(self._queue[0]):
+            heapq.heappop(self._queue)
 
     def _tell(self, event: str, *args: object) -> None:
         """Call the listener; its failure is logged, never the queue's end."""
@@ -206,3 +232,10 @@ class JobRunner:
             getattr(self._listener, event)(*args)
         except Exception:  # noqa: BLE001 - a listener bug must not stop the worker
             logger.exception("job listener failed in %s", event)
+
+
+def _is_current(entry: tuple[int, int, Job]) -> bool:
+    """Whether a heap entry still stands for a queued job. Cancel leaves entries behind
+    instead of rebuilding the heap, and so does prioritize: a job's new entry has a
+    higher priority than its old ones, so those surface only after it has left the queue."""
+    return entry[2].state is JobState.queued

@@ -3,7 +3,7 @@ progress bar drawn by the style, no widget per row) and the buttons that act on 
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, QRect, QSize, Qt
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, QRect, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QColor, QImage, QPainter, QPalette
 from PySide6.QtWidgets import (
     QSizePolicy,
@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (
     QStyledItemDelegate, QStyleOptionProgressBar, QStyleOptionViewItem, QVBoxLayout, QWidget,
 )
 
-from ..engine.jobs import JobState
+from ..engine.jobs import FINAL, JobState
 from .queue import GenerationQueue, QueueEntry
 
 JOB_ID_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -38,14 +38,21 @@ def state_text(entry: QueueEntry) -> str:
 
 
 class QueueModel(QAbstractListModel):
-    """The queue's entries in display order. Progress and previews change one row;
-    a job that starts, ends or jumps the queue moves its row (selection follows)."""
+    """The queue's entries in display order. A request's jobs arrive as one block of
+    rows. Changes are gathered and applied once per turn of the event loop: rows whose
+    job changed are repainted, and when a job started, ended or jumped the queue the
+    rows are put in the queue's order (selection follows)."""
 
     def __init__(self, queue: GenerationQueue, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._queue = queue
         self._ids: list[int] = [entry.job_id for entry in queue.entries()]
-        queue.job_added.connect(self._on_job_added)
+        self._rows: dict[int, int] = {job_id: row for row, job_id in enumerate(self._ids)}
+        self._changed: set[int] = set()
+        self._reorder_due = False
+        self._flush_timer = QTimer(self, singleShot=True, interval=0)
+        self._flush_timer.timeout.connect(self._flush)
+        queue.jobs_added.connect(self._on_jobs_added)
         queue.job_changed.connect(self._on_job_changed)
         queue.jobs_removed.connect(self._on_jobs_removed)
         queue.job_progress.connect(self._on_job_progress)
@@ -81,51 +88,67 @@ class QueueModel(QAbstractListModel):
         return list(self._ids)
 
     def row_of(self, job_id: int) -> int:
-        return self._ids.index(job_id) if job_id in self._ids else -1
+        return self._rows.get(job_id, -1)
 
-    def _on_job_added(self, job_id: int) -> None:
-        if job_id not in self._ids:
-            row = len(self._ids)
-            self.beginInsertRows(QModelIndex(), row, row)
-            self._ids.append(job_id)
+    def _on_jobs_added(self, job_ids: list[int]) -> None:
+        new = [job_id for job_id in job_ids if job_id not in self._rows]
+        if new:
+            first = len(self._ids)
+            self.beginInsertRows(QModelIndex(), first, first + len(new) - 1)
+            self._ids += new
+            self._rows.update((job_id, first + i) for i, job_id in enumerate(new))
             self.endInsertRows()
-        self._reorder()
+        self._reorder_due = True
+        self._flush_timer.start()
 
     def _on_job_changed(self, job_id: int) -> None:
-        self._reorder()
-        self._row_changed(job_id)
+        self._changed.add(job_id)
+        self._reorder_due = True
+        self._flush_timer.start()
 
     def _on_jobs_removed(self, job_ids: list[int]) -> None:
-        for job_id in job_ids:
-            row = self.row_of(job_id)
-            if row >= 0:
-                self.beginRemoveRows(QModelIndex(), row, row)
-                del self._ids[row]
-                self.endRemoveRows()
+        rows = sorted((self._rows[job_id] for job_id in job_ids if job_id in self._rows), reverse=True)
+        # Ended jobs sit together at the end, so this is one block of rows as a rule;
+        # blocks go bottom up, so the rows of those still to go stay where they are.
+        start = 0
+        while start < len(rows):
+            end = start
+            while end + 1 < len(rows) and rows[end + 1] == rows[end] - 1:
+                end += 1
+            self.beginRemoveRows(QModelIndex(), rows[end], rows[start])
+            del self._ids[rows[end] : rows[start] + 1]
+            self.endRemoveRows()
+            start = end + 1
+        self._rows = {job_id: row for row, job_id in enumerate(self._ids)}
+        self._changed.difference_update(job_ids)
 
     def _on_job_progress(self, job_id: int, _step: int, _total: int) -> None:
-        self._row_changed(job_id)
+        self._changed.add(job_id)
+        self._flush_timer.start()
 
     def _on_job_preview(self, job_id: int) -> None:
-        self._row_changed(job_id)
+        self._changed.add(job_id)
+        self._flush_timer.start()
 
-    def _row_changed(self, job_id: int) -> None:
-        row = self.row_of(job_id)
-        if row >= 0:
-            index = self.index(row)
-            self.dataChanged.emit(index, index)
+    def _flush(self) -> None:
+        if self._reorder_due:
+            self._reorder_due = False
+            self._reorder()
+        rows = [self._rows[job_id] for job_id in self._changed if job_id in self._rows]
+        self._changed.clear()
+        if rows:
+            self.dataChanged.emit(self.index(min(rows)), self.index(max(rows)))
 
     def _reorder(self) -> None:
         """Take the queue's order, keeping persistent indexes (the selection) on their jobs."""
-        shown = set(self._ids)
-        wanted = [entry.job_id for entry in self._queue.entries() if entry.job_id in shown]
+        wanted = [entry.job_id for entry in self._queue.entries() if entry.job_id in self._rows]
         if wanted == self._ids:
             return
         self.layoutAboutToBeChanged.emit()
         old = self.persistentIndexList()
         new_rows = {job_id: row for row, job_id in enumerate(wanted)}
         moved = [self.index(new_rows[self._ids[index.row()]], index.column()) for index in old]
-        self._ids = wanted
+        self._ids, self._rows = wanted, new_rows
         self.changePersistentIndexList(old, moved)
         self.layoutChanged.emit()
 
@@ -214,9 +237,13 @@ class QueueView(QWidget):
         layout.addWidget(self.list_view, 1)
         layout.addLayout(buttons)
 
-        self.list_view.selectionModel().selectionChanged.connect(self._update)
+        # Buttons and summary follow at most once per turn of the event loop.
+        self._update_timer = QTimer(self, singleShot=True, interval=0)
+        self._update_timer.timeout.connect(self._update)
+        self.list_view.selectionModel().selectionChanged.connect(self._update_timer.start)
         for signal in (self.model.rowsInserted, self.model.rowsRemoved, self.model.layoutChanged, self.model.dataChanged):
-            signal.connect(self._update)
+            signal.connect(self._update_timer.start)
+        queue.status_changed.connect(self._update_timer.start)
         self._update()
 
     def selected_job_ids(self) -> list[int]:
@@ -239,18 +266,19 @@ class QueueView(QWidget):
         return [entry for entry in map(self._queue.entry, self.selected_job_ids()) if entry is not None]
 
     def _update(self) -> None:
-        entries = self._queue.entries()
-        selected = self._selected_entries()
+        counts, selected = self._queue.counts(), self._selected_entries()
+        running, queued = counts[JobState.running], counts[JobState.queued]
         self._cancel.setEnabled(any(not e.ended for e in selected))
         self._retry.setEnabled(any(e.state in (JobState.failed, JobState.cancelled) for e in selected))
         self._front.setEnabled(any(e.state is JobState.queued for e in selected))
-        self._cancel_all.setEnabled(any(not e.ended for e in entries))
-        self._clear.setEnabled(any(e.ended for e in entries))
+        self._cancel_all.setEnabled(running + queued > 0)
+        self._clear.setEnabled(any(counts[state] for state in FINAL))
         for action, button in self._buttons():
             button.setEnabled(action.isEnabled())
-        running = sum(e.state is JobState.running for e in entries)
-        queued = sum(e.state is JobState.queued for e in entries)
-        self.summary_label.setText(f"{running} running · {queued} queued" if running or queued else "Idle")
+        parts = [self._queue.status()] if self._queue.status() else []
+        if running or queued or not parts:
+            parts.append(f"{running} running · {queued} queued" if running or queued else "Idle")
+        self.summary_label.setText(" · ".join(parts))
 
     def _buttons(self) -> list[tuple[QAction, QPushButton]]:
         return [
@@ -263,8 +291,7 @@ class QueueView(QWidget):
             self._queue.cancel(job_id)
 
     def _on_retry_requested(self) -> None:
-        for job_id in self.selected_job_ids():
-            self._queue.retry(job_id)
+        self._queue.retry_many(self.selected_job_ids())
 
     def _on_front_requested(self) -> None:
         # The last one sent goes first, so send in reverse to keep the selection's order.

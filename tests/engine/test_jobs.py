@@ -178,3 +178,52 @@ def test_unknown_engine_is_refused_at_submit(make_runner):
     runner = make_runner(StepEngine())
     with pytest.raises(ValueError, match="no engine named 'diffusers'; available: steps"):
         runner.submit(FrameRequest(16, 16, engine="diffusers"))
+
+
+def test_cancel_all_ends_thousands_of_queued_jobs_once_each_and_tells_outside_the_lock(make_runner):
+    gate = threading.Event()
+    engine = StepEngine(steps=20, gate=gate)
+
+    class Waiting(Recorder):
+        """On each cancellation, waits for another thread that uses the runner: it
+        would hang if the runner still held its lock while telling."""
+
+        def job_changed(self, job):
+            super().job_changed(job)
+            if job.state is JobState.cancelled and job is jobs[1]:
+                other = threading.Thread(target=runner.prioritize, args=(jobs[2],))
+                other.start()
+                other.join(2)
+                self.other_finished = not other.is_alive()
+
+    recorder = Waiting()
+    runner = make_runner(engine, recorder)
+    jobs = [runner.submit(request(f"job{i}")) for i in range(2000)]
+    assert engine.step_reached.wait(5)
+    runner.cancel_all()
+    assert all(job.state is JobState.cancelled for job in jobs[1:]) and recorder.other_finished
+    gate.set()
+    assert jobs[0].wait(5) and jobs[0].state is JobState.cancelled
+    final = {JobState.finished, JobState.failed, JobState.cancelled}
+    assert all([s for s in recorder.states[job.id] if s in final] == [JobState.cancelled] for job in jobs)
+    assert engine.order == ["job0"]
+    late = runner.submit(request("late"))  # the queue goes on after a cancel_all
+    assert late.wait(5) and late.state is JobState.finished
+
+
+def test_jobs_sent_to_front_or_cancelled_run_once_in_the_new_order(make_runner):
+    gate = threading.Event()
+    engine, recorder = StepEngine(gate=gate), Recorder()
+    runner = make_runner(engine, recorder)
+    first = runner.submit(request("first"))
+    assert engine.step_reached.wait(5)
+    a, b, c, d = (runner.submit(request(name)) for name in "abcd")
+    for job in (c, d, a, d):  # d twice: its older place in the queue must not run it again
+        assert runner.prioritize(job)
+    runner.cancel(c)
+    assert not runner.prioritize(c)
+    gate.set()
+    for job in (first, a, b, c, d):
+        assert job.wait(5)
+    assert engine.order == ["first", "d", "a", "b"]
+    assert c.state is JobState.cancelled and recorder.states[c.id] == [JobState.queued, JobState.cancelled]

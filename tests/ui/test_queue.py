@@ -1,6 +1,7 @@
 """The generation queue and its dock, driven by the scripted engine (no model)."""
 
 import io
+import sqlite3
 import threading
 import time
 
@@ -13,7 +14,7 @@ from previz_app.engine.frames import TRAINED_SIDE, frame_size
 from previz_app.engine.jobs import JobState
 from previz_app.engine.request import FrameRequest, Mode
 from previz_app.store import shots, takes
-from previz_app.ui import queue as queue_module
+from previz_app.ui import queue_engines
 from previz_app.ui.queue import CHOOSE_MODEL, REFINE_NEEDS_DIFFUSERS, GenerationQueue
 from previz_app.ui.queue_view import PREVIEW_ROLE, STATE_ROLE, STATE_TEXT_ROLE, STEP_ROLE, TOTAL_ROLE, QueueView
 from previz_app.ui.services import EngineSettings
@@ -69,16 +70,17 @@ def wait_ended(qtbot, queue, *job_ids):
 def test_a_generated_frame_shows_progress_and_a_preview_then_becomes_the_hero_take(state, queue, view, gate, engine, qtbot, monkeypatch):
     shot_id = shot_ids(state)[0]
     writers = []
-    real_write = queue_module.write_frame
-    monkeypatch.setattr(queue_module, "write_frame", lambda media, result: writers.append(threading.get_ident()) or real_write(media, result))
+    real_write = queue_engines.write_frame
+    monkeypatch.setattr(queue_engines, "write_frame", lambda media, result: writers.append(threading.get_ident()) or real_write(media, result))
     seen_progress, seen_previews = [], []
     queue.job_progress.connect(lambda job_id, *_: seen_progress.append((row_data(view, job_id, STEP_ROLE), row_data(view, job_id, TOTAL_ROLE))))
     queue.job_preview.connect(lambda job_id: seen_previews.append(row_data(view, job_id, PREVIEW_ROLE)))
 
-    with qtbot.waitSignal(queue.job_added) as added:
-        [job_id] = queue.generate([shot_id])
-    assert added.args == [job_id]
-    assert row_data(view, job_id, STATE_TEXT_ROLE) == "queued" and view.summary_label.text() == "0 running · 1 queued"
+    with qtbot.waitSignal(queue.jobs_added) as added:
+        [job_id] = queue.generate([shot_id])  # the blocking engine queues at once
+    assert added.args == [[job_id]]
+    assert row_data(view, job_id, STATE_TEXT_ROLE) == "queued"
+    qtbot.waitUntil(lambda: view.summary_label.text() == "1 running · 0 queued")
     with qtbot.waitSignal(queue.frame_kept, timeout=10_000) as kept:
         gate.set()
 
@@ -94,7 +96,7 @@ def test_a_generated_frame_shows_progress_and_a_preview_then_becomes_the_hero_ta
     preview = seen_previews[-1]
     assert preview is not None and preview.pixelColor(5, 5).getRgb()[:3] == colour
     assert row_data(view, job_id, STATE_ROLE) == JobState.finished and row_data(view, job_id, STATE_TEXT_ROLE) == "finished"
-    assert view.summary_label.text() == "Idle"
+    qtbot.waitUntil(lambda: view.summary_label.text() == "Idle")
 
     # The delegate paints the preview in the row's thumbnail box.
     shot = view.list_view.viewport().grab().toImage()
@@ -107,15 +109,17 @@ def test_cancelling_a_running_job_ends_it_cancelled_and_keeps_nothing(state, que
     [job_id] = queue.generate([shot_id])
     assert engine.started.wait(5)
     qtbot.waitUntil(lambda: queue.entry(job_id).state is JobState.running)
-    assert view.summary_label.text() == "1 running · 0 queued"
+    qtbot.waitUntil(lambda: view.summary_label.text() == "1 running · 0 queued")
     view.list_view.selectionModel().select(view.model.index(0), view.list_view.selectionModel().SelectionFlag.Select)
-    assert view.cancel_button.isEnabled() and not view.retry_button.isEnabled() and not view.front_button.isEnabled()
+    qtbot.waitUntil(view.cancel_button.isEnabled)
+    assert not view.retry_button.isEnabled() and not view.front_button.isEnabled()
     view.cancel_button.click()
     gate.set()
     wait_ended(qtbot, queue, job_id)
     assert row_data(view, job_id, STATE_TEXT_ROLE) == "cancelled"
     assert takes.list_takes(state.db, shot_id) == [] and engine.rendered == []
-    assert view.retry_button.isEnabled() and not view.cancel_button.isEnabled() and view.clear_button.isEnabled()
+    qtbot.waitUntil(view.retry_button.isEnabled)
+    assert not view.cancel_button.isEnabled() and view.clear_button.isEnabled()
     view.clear_button.click()
     assert view.model.rowCount() == 0 and queue.entries() == []
 
@@ -130,13 +134,14 @@ def test_a_queued_job_cancels_at_once_and_cancel_all_ends_everything(state, queu
     assert queue.entry(queued).state is JobState.cancelled and queue.entry(running).state is JobState.running
 
     later = queue.generate([third], variations=2)
-    assert view.cancel_all_button.isEnabled()
+    qtbot.waitUntil(view.cancel_all_button.isEnabled)
     with qtbot.waitSignal(queue.busy_changed, check_params_cb=lambda busy: not busy, timeout=10_000):
         view.cancel_all_button.click()
         gate.set()
     assert all(queue.entry(job_id).state is JobState.cancelled for job_id in [running, queued, *later])
     assert engine.rendered == [] and all(takes.list_takes(state.db, s) == [] for s in (first, second, third))
-    assert not view.cancel_all_button.isEnabled() and view.summary_label.text() == "Idle"
+    qtbot.waitUntil(lambda: view.summary_label.text() == "Idle")
+    assert not view.cancel_all_button.isEnabled()
 
 
 def test_a_failed_job_shows_its_error_and_a_retry_succeeds(state, queue, view, gate, engine, qtbot):
@@ -150,7 +155,7 @@ def test_a_failed_job_shows_its_error_and_a_retry_succeeds(state, queue, view, g
 
     engine.fail_on = None
     view.list_view.setCurrentIndex(view.model.index(view.model.row_of(failed)))
-    assert view.retry_button.isEnabled()
+    qtbot.waitUntil(view.retry_button.isEnabled)
     with qtbot.waitSignal(queue.frame_kept, timeout=10_000) as kept:
         view.retry_button.click()
     [retried] = view.model.job_ids()
@@ -167,8 +172,9 @@ def test_send_to_front_makes_a_queued_job_render_next(state, queue, view, gate, 
     assert not queue.send_to_front(held)  # running, not queued
     view.list_view.setCurrentIndex(view.model.index(view.model.row_of(waiting[-1])))
     qtbot.waitUntil(lambda: queue.entry(held).state is JobState.running)
+    qtbot.waitUntil(lambda: view.summary_label.text() == "1 running · 3 queued" and view.front_button.isEnabled())
     view.front_button.click()
-    assert view.model.job_ids() == [held, waiting[2], waiting[0], waiting[1]]
+    qtbot.waitUntil(lambda: view.model.job_ids() == [held, waiting[2], waiting[0], waiting[1]])
     assert view.list_view.currentIndex().row() == 1  # the selection followed its job
     gate.set()
     wait_ended(qtbot, queue, held, *waiting)
@@ -194,7 +200,8 @@ def test_refine_needs_diffusers_and_makes_an_img2img_child_take(state, services,
     services.save_engine_settings(EngineSettings(engine="diffusers", model="x", strength=0.4, steps=12))
     queue.apply_engine_settings()
     with qtbot.waitSignal(queue.frame_kept, timeout=10_000) as kept:
-        [job_id] = queue.refine(source.id)
+        assert queue.refine(source.id) == []  # queued once the diffusers engine is built, off the GUI thread
+    [job_id] = [entry.job_id for entry in queue.entries() if entry.take_id == kept.args[1]]
     request = engine.rendered[-1]
     assert (request.mode, request.init_image, request.strength) == (Mode.img2img, source.media_hash, 0.4)
     assert (request.engine, request.model, request.steps) == ("diffusers", "x", 12)
@@ -261,3 +268,57 @@ def test_shutdown_cancels_a_running_job_and_is_harmless_twice(state, queue, gate
         assert queue.generate([shot_id]) == []
     assert reported.args == ["The generation queue has been shut down"]
     assert takes.list_takes(state.db, shot_id) == []
+
+
+def test_two_thousand_jobs_arrive_as_one_block_of_rows_and_cancel_all_ends_each_once(state, queue, view, gate, engine, qtbot):
+    ids = shot_ids(state)
+    inserted, removed, ended = [], [], {}
+    view.model.rowsInserted.connect(lambda _parent, first, last: inserted.append((first, last)))
+    view.model.rowsRemoved.connect(lambda _parent, first, last: removed.append((first, last)))
+    with qtbot.waitSignal(queue.jobs_added) as added:
+        jobs = queue.generate(ids, variations=-(-2000 // len(ids)))
+    assert len(jobs) >= 2000 and added.args == [jobs]
+    assert inserted == [(0, len(jobs) - 1)] and view.model.job_ids() == jobs and queue.is_busy()
+    assert engine.started.wait(5)
+    qtbot.waitUntil(lambda: view.summary_label.text() == f"1 running · {len(jobs) - 1} queued")
+
+    queue.job_changed.connect(lambda job_id: ended.setdefault(job_id, []).append(queue.entry(job_id).state) if queue.entry(job_id).ended else None)
+    with qtbot.waitSignal(queue.busy_changed, check_params_cb=lambda busy: not busy, timeout=10_000):
+        view.cancel_all_button.click()
+        gate.set()
+    assert ended == {job_id: [JobState.cancelled] for job_id in jobs}
+    assert queue.counts()[JobState.cancelled] == len(jobs) and engine.rendered == []
+    qtbot.waitUntil(lambda: view.summary_label.text() == "Idle" and view.clear_button.isEnabled())
+    view.clear_button.click()
+    assert removed == [(0, len(jobs) - 1)] and view.model.rowCount() == 0 and queue.counts()[JobState.cancelled] == 0
+
+
+def test_the_rows_follow_the_queue_order_after_jobs_are_sent_to_the_front(state, queue, view, gate, engine, qtbot):
+    held, *waiting = queue.generate([shot_ids(state)[0]], variations=8)  # seeds + 0 (held), + 1 … + 7
+    assert engine.started.wait(5)
+    for job_id in (waiting[3], waiting[5], waiting[0], waiting[5]):
+        assert queue.send_to_front(job_id)
+    order = [held, waiting[5], waiting[0], waiting[3], waiting[1], waiting[2], waiting[4], waiting[6]]
+    qtbot.waitUntil(lambda: queue.entry(held).state is JobState.running)
+    assert [entry.job_id for entry in queue.entries()] == order
+    qtbot.waitUntil(lambda: view.model.job_ids() == order)
+    assert [view.model.row_of(job_id) for job_id in order] == list(range(8))
+    gate.set()
+    wait_ended(qtbot, queue, *order)
+    base = engine.rendered[0].seed
+    assert [request.seed - base for request in engine.rendered] == [0, 6, 1, 4, 2, 3, 5, 7]
+    qtbot.waitUntil(lambda: view.model.job_ids() == sorted(order))  # ended rows in submission order
+
+
+def test_shutdown_keeps_a_frame_that_finished_just_before_it(state, queue, gate, engine, drafted):
+    gate.set()
+    shot_id = shot_ids(state)[0]
+    [job_id] = queue.generate([shot_id])
+    deadline = time.monotonic() + 10
+    while not engine.rendered and time.monotonic() < deadline:
+        time.sleep(0.01)  # no event loop: the job's end waits, undelivered, for shutdown
+    queue.shutdown()
+    state.close()  # as Workspace.close does after the queue: the take writer is flushed
+    with sqlite3.connect(drafted.path / "project.db") as db:
+        kept = db.execute("SELECT id FROM takes WHERE shot_id = ?", [shot_id]).fetchall()
+    assert kept == [(queue.entry(job_id).take_id,)] and queue.entry(job_id).state is JobState.finished
