@@ -119,3 +119,12 @@ def test_layout_panel_size_and_shortcuts_are_remembered_and_standard(make_main_w
     assert window.open_project(drafted.path)
     assert window.workspace.board.panel_width() == 360
     assert window.services.settings.value("window/state") is not None
+
+
+def test_an_open_project_is_kept_out_of_full_collections(make_main_window, drafted):
+    import gc
+
+    window = make_main_window(drafted.path)
+    assert gc.get_freeze_count() > 0  # the board's rows and the views are frozen
+    window.close_project()
+    assert gc.get_freeze_count() == 0
