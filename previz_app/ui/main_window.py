@@ -166,8 +166,8 @@ class MainWindow(QMainWindow):
         self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         scenes, inspector, queue, pacing = self.workspace.docks
-        height = max(self.height(), 600)
-        self.resizeDocks([scenes, inspector], [280, 440], Qt.Orientation.Horizontal)
+        width, height = max(self.width(), 800), max(self.height(), 600)
+        self.resizeDocks([scenes, inspector], [max(200, width // 6), max(320, width * 27 // 100)], Qt.Orientation.Horizontal)
         self.resizeDocks([inspector, queue, pacing], [int(height * 0.62), int(height * 0.3), int(height * 0.2)], Qt.Orientation.Vertical)
 
     def close_project(self) -> None:
