@@ -8,6 +8,7 @@ import logging
 import queue
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -18,6 +19,9 @@ from .transaction import write_transaction
 
 logger = logging.getLogger(__name__)
 BATCH = 200
+LOCK_PATIENCE_S = 30.0
+RETRY_S = 0.25
+BUSY_MS = 1000
 
 
 @dataclass(frozen=True)
@@ -50,12 +54,20 @@ class TakeWriter:
     def submit(self, take: PendingTake) -> None:
         self._queue.put(take)
 
-    def close(self, timeout: float | None = None) -> None:
+    def close(self, timeout: float | None = LOCK_PATIENCE_S + 10) -> bool:
+        """Write what is pending and stop; False if the thread is still busy after
+        `timeout` (it goes on, and reports, on its own)."""
         self._queue.put(None)
         self._thread.join(timeout)
+        return not self._thread.is_alive()
 
     def _work(self) -> None:
-        db = self._folder.connect()
+        try:
+            db = self._folder.connect()
+            db.execute(f"PRAGMA busy_timeout = {BUSY_MS}")  # it retries on its own, patiently
+        except sqlite3.Error as exc:
+            self._refuse_all(f"cannot open the project to record takes: {exc}")
+            return
         try:
             stopping = False
             while not stopping:
@@ -65,19 +77,47 @@ class TakeWriter:
                 stopping = None in batch
                 takes = [take for take in batch if take is not None]
                 if takes:
-                    self._tell(self._write(db, takes))
+                    try:
+                        results = self._write_patiently(db, takes)
+                    except Exception as exc:  # noqa: BLE001 - a bug must not end the thread silently
+                        logger.exception("take writer failed")
+                        results = [(take.token, None, str(exc)) for take in takes]
+                    self._tell(results)
         finally:
             db.close()
 
+    def _write_patiently(self, db, takes: list[PendingTake]) -> list[tuple[int, int | None, str]]:
+        """Write `takes`, waiting out another writer (a CLI run, an import) holding the
+        project for up to LOCK_PATIENCE_S."""
+        deadline = time.monotonic() + LOCK_PATIENCE_S
+        while True:
+            try:
+                return self._write(db, takes)
+            except sqlite3.OperationalError as exc:
+                if time.monotonic() > deadline:
+                    return [(take.token, None, f"the project stayed locked by another program: {exc}") for take in takes]
+                time.sleep(RETRY_S)
+
     def _write(self, db, takes: list[PendingTake]) -> list[tuple[int, int | None, str]]:
+        """One transaction; a take that cannot be kept (its shot deleted meanwhile) is
+        split off so it does not cost the others. A locked project raises."""
         try:
             with write_transaction(db):
                 return [(take.token, self._record(db, take), "") for take in takes]
+        except sqlite3.OperationalError as exc:
+            if _locked(exc):
+                raise
+            if len(takes) == 1:
+                return [(takes[0].token, None, str(exc))]
+            return [result for take in takes for result in self._write(db, [take])]
         except (ValueError, sqlite3.Error) as exc:
             if len(takes) == 1:
                 return [(takes[0].token, None, str(exc))]
-            # One bad take (its shot deleted meanwhile) must not cost the others.
             return [result for take in takes for result in self._write(db, [take])]
+
+    def _refuse_all(self, reason: str) -> None:
+        while (take := self._queue.get()) is not None:
+            self._tell([(take.token, None, reason)])
 
     @staticmethod
     def _record(db, take: PendingTake) -> int:
@@ -88,3 +128,7 @@ class TakeWriter:
             self._on_recorded(results)
         except Exception:  # noqa: BLE001 - a listener bug must not stop the writer
             logger.exception("take writer listener failed")
+
+
+def _locked(exc: sqlite3.OperationalError) -> bool:
+    return "locked" in str(exc) or "busy" in str(exc)

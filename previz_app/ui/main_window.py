@@ -7,7 +7,7 @@ import gc
 import shutil
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, Qt, Signal
+from PySide6.QtCore import QByteArray, QCoreApplication, QEvent, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QProgressDialog, QStackedWidget, QWidget
 
@@ -33,6 +33,7 @@ class MainWindow(QMainWindow):
         self.services = services
         self.recent = RecentProjects(services.settings)
         self.workspace: Workspace | None = None
+        self._closing = False
         self.start_page = StartPage(self.recent)
         self.start_page.new_requested.connect(self.ask_new_project)
         self.start_page.open_requested.connect(self.ask_open_project)
@@ -170,19 +171,35 @@ class MainWindow(QMainWindow):
         self.resizeDocks([scenes, inspector], [max(200, width // 6), max(320, width * 27 // 100)], Qt.Orientation.Horizontal)
         self.resizeDocks([inspector, queue, pacing], [int(height * 0.62), int(height * 0.3), int(height * 0.2)], Qt.Orientation.Vertical)
 
-    def close_project(self) -> None:
-        if self.workspace is None:
-            return
-        self.services.settings.setValue("window/state", self.saveState())
-        self.services.settings.setValue("board/panel_width", self.workspace.board.panel_width())
-        self.stack.removeWidget(self.workspace.board)
-        self.workspace.close()
-        self.workspace = None
-        gc.unfreeze()  # the closed project's objects may go now, before the next freeze
-        gc.collect()
+    def close_project(self) -> bool:
+        """Close the open project, keeping everything still in flight (sketches, frames,
+        imports). False when it stays open: a sketch could not be saved, or a close is
+        already under way."""
+        workspace = self.workspace
+        if workspace is None:
+            return True
+        if self._closing:
+            return False
+        self._closing = True
+        try:
+            self.services.settings.setValue("window/state", self.saveState())
+            self.services.settings.setValue("board/panel_width", workspace.board.panel_width())
+            if not workspace.close():
+                self.show_error("The project stays open", "A sketch could not be saved (see the message in the status "
+                                "bar). Save it again or discard it, then close the project.")
+                return False
+            self.workspace = None
+            self.stack.removeWidget(workspace.board)
+            # The closed project's objects go now, before the next project is frozen.
+            QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+            gc.unfreeze()
+            gc.collect()
+        finally:
+            self._closing = False
         self.stack.setCurrentWidget(self.start_page)
         self.setWindowTitle("previz")
         self._update_actions()
+        return True
 
     def import_screenplay(self, script: str | Path, remove_on_failure: bool = False) -> None:
         """Import (or re-import) a screenplay into the open project in the background,
@@ -207,8 +224,7 @@ class MainWindow(QMainWindow):
 
         def failed(exc: BaseException) -> None:
             progress.reset()
-            if remove_on_failure and self.workspace is workspace:
-                self.close_project()
+            if remove_on_failure and self.workspace is workspace and self.close_project():
                 shutil.rmtree(project, ignore_errors=True)
                 self.recent.remove(str(project.resolve()))
                 self.start_page.refresh()
@@ -270,6 +286,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:
         self.services.settings.setValue("window/geometry", self.saveGeometry())
-        self.close_project()
+        if not self.close_project():
+            event.ignore()
+            return
         self.services.settings.sync()
         super().closeEvent(event)

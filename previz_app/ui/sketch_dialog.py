@@ -258,26 +258,28 @@ class SketchDialog(QDialog):
             lambda written: self._on_written(written, saved_index), self._on_write_failed, parent=self,
         )
 
-    def flush(self) -> None:
+    def flush(self) -> bool:
         """Keep unsaved strokes as a drawn take now, without asking, before the project
         closes: wait for a save already running (or give it up after a while), then write
-        what it does not hold on this thread. Returns once the take is recorded or the
-        failure reported; drops a pending refine or close; no-op while layers load."""
+        what is still unsaved on this thread. Drops a pending refine or close. True when
+        nothing unsaved is left; False (after reporting) when the drawing could not be
+        kept, so the caller must not discard it."""
         self._refine_after_save = self._close_after_save = False
         if self._close_box is not None:
             self._close_box.close()  # the question is answered: the strokes are kept
-        if self._saving and not self._wait_for_save():
-            return  # the failure was reported
+        if self._saving:
+            self._wait_for_save()
         if self._layers_pending or not self.canvas.is_modified():
-            return
+            return True  # nothing can have been drawn while the layers load
         self._set_saving(True, "Saving…")
         saved_index = self.canvas.undo_stack.index()
         try:
             written = write_sketch(self._state.folder.media, *self._drawing())
         except Exception as exc:  # noqa: BLE001 - as in the background: reported, never lost
             self._on_write_failed(exc)
-            return
+            return False
         self._on_written(written, saved_index)
+        return not self.canvas.is_modified()
 
     def _wait_for_save(self) -> bool:
         """Wait for the save in flight; whether the drawing may still be saved (that save

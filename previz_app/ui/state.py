@@ -62,6 +62,7 @@ class ProjectState(QObject):
         self.undo_stack = QUndoStack(self)
         self._current: int | None = None
         self._writer: TakeWriter | None = None
+        self._closed = False
         self._tokens = itertools.count()
         self._waiting: dict[int, tuple[int, Callable[[int | None], None]]] = {}
         self._recorded_from_writer.connect(self._on_recorded, Qt.ConnectionType.QueuedConnection)
@@ -143,16 +144,16 @@ class ProjectState(QObject):
         self.board_changed.emit()
         self._forget_missing_current()
 
-    def record_frame(self, shot_id: int, frame: WrittenFrame, parent_id: int | None = None) -> int | None:
-        """Keep a generated frame written off-thread as a take of `shot_id`, now."""
-        return self.record_take(shot_id, TakeKind.generated, frame.digest, frame.size, frame.recipe, parent_id)
-
     def record_frame_later(
         self, shot_id: int, frame: WrittenFrame, parent_id: int | None, done: Callable[[int | None], None]
     ) -> None:
         """Keep a generated frame as a take on the take writer's thread (the GUI never
         waits for the commit); `done(take_id or None)` follows on the GUI thread, after
         takes_changed and shots_changed. `close()` writes whatever is pending."""
+        if self._closed:
+            self.report_error("A finished frame arrived after its project closed; it was not kept")
+            done(None)
+            return
         if self._writer is None:
             self._writer = TakeWriter(self.folder, self._recorded_from_writer.emit)
         token = next(self._tokens)
@@ -175,6 +176,9 @@ class ProjectState(QObject):
         """Keep a PNG already in the media store (written off the GUI thread) as a take
         of `shot_id`. Not an undoable edit: takes are only ever added. Returns the take
         id, or None (after reporting) if it cannot be kept, say because the shot is gone."""
+        if self._closed:
+            self.report_error(f"A new {kind} take arrived after its project closed; it was not kept")
+            return None
         try:
             with self.folder.transaction():
                 take_id = takes.record_take(self.db, shot_id, kind, digest, size, recipe, parent_id)
@@ -205,10 +209,15 @@ class ProjectState(QObject):
             self.set_current_shot(None)
 
     def close(self) -> None:
-        """Write the takes still pending, tell their callers, then release the project."""
+        """Write the takes still pending, tell their callers, then release the project.
+        Safe to call twice."""
+        if self._closed:
+            return
         if self._writer is not None:
-            self._writer.close()
+            if not self._writer.close():
+                self.report_error("Some finished frames are still being written; they will be kept when they can")
             self._writer = None
             QCoreApplication.sendPostedEvents(self, QEvent.Type.MetaCall)
+        self._closed = True
         self.undo_stack.clear()
         self.folder.close()

@@ -23,7 +23,7 @@ from .images import png_bytes
 from .state import ProjectState
 from .theme import ACCENT
 from .thumbnails import ThumbnailCache
-from .workers import BackgroundTask, TaskControl, run_in_background
+from .workers import BackgroundTask, TaskControl, run_in_background, wait_for_tasks
 
 TILE = QSize(168, 112)
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.tif *.tiff *.bmp *.webp *.gif);;All files (*)"
@@ -66,6 +66,8 @@ def describe_recipe(take: Take) -> str:
     lines += [f"Prompt: {request.prompt}", f"Negative prompt: {request.negative_prompt}", "", raw]
     return "\n".join(lines)
 
+
+IMPORT_WAIT_MS = 120_000  # a close waits this long for images still being read
 
 def png_of_image_file(path: Path) -> bytes:
     """Read any image Pillow opens, upright per its EXIF, as PNG bytes (RGB, or RGBA
@@ -195,6 +197,7 @@ class TakesView(QWidget):
         super().__init__(parent)
         self.state, self.thumbnails = state, thumbnails
         self.pool = pool or QThreadPool.globalInstance()
+        self._imports: list[BackgroundTask] = []
         self._selected: int | None = None
 
         self.model = TakesModel(state, self)
@@ -358,4 +361,11 @@ class TakesView(QWidget):
         def crash(exc: BaseException) -> None:
             self.state.report_error(f"Image import failed: {exc}")
 
-        return run_in_background(self.pool, read_all, record, crash, parent=self)
+        task = run_in_background(self.pool, read_all, record, crash, parent=self)
+        self._imports = [t for t in self._imports if t.running] + [task]
+        return task
+
+    def flush(self) -> bool:
+        """Wait until the images still being read are recorded as takes (the project is
+        closing). False if some did not finish in time."""
+        return wait_for_tasks(self._imports, IMPORT_WAIT_MS)

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
+from PySide6.QtCore import QEventLoop, QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
 
 logger = logging.getLogger(__name__)
 
@@ -105,3 +105,27 @@ def run_in_background(
     if on_failure is not None:
         task.failed.connect(on_failure)
     return task.start(pool)
+
+
+def wait_for_tasks(tasks: list[BackgroundTask], timeout_ms: int) -> bool:
+    """Run a local event loop, deaf to user input, until every task in `tasks` has
+    delivered its result (or `timeout_ms` passed); for work that must land before a
+    project closes. True when all ended."""
+    waiting = {task for task in tasks if task.running}
+    if not waiting:
+        return True
+    loop, timer = QEventLoop(), QTimer()
+    timer.setSingleShot(True)
+    timer.timeout.connect(loop.quit)
+
+    def ended(task: BackgroundTask) -> None:
+        waiting.discard(task)
+        if not waiting:
+            loop.quit()
+
+    for task in list(waiting):
+        task.ended.connect(lambda task=task: ended(task))
+    timer.start(timeout_ms)
+    loop.exec(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
+    timer.stop()
+    return not waiting

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import importlib
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
 
 from ..store import ProjectFolder
@@ -22,7 +22,6 @@ from .state import ProjectState
 from .thumbnails import ThumbnailCache
 from .workers import run_in_background
 
-CLOSE_WAIT_MS = 30_000
 
 
 class Workspace(QObject):
@@ -76,10 +75,16 @@ class Workspace(QObject):
     def open_sketch(self, shot_id: int, take_id: int = -1) -> SketchDialog:
         dialog = SketchDialog(self.state, shot_id, None if take_id < 0 else take_id, self.window, pool=self.services.pool)
         dialog.refine_requested.connect(self.queue.refine)
-        dialog.finished.connect(lambda _result: self.sketches.remove(dialog) if dialog in self.sketches else None)
+        dialog.finished.connect(lambda _result: self._forget_sketch(dialog))
         self.sketches.append(dialog)
         dialog.show()
         return dialog
+
+    def _forget_sketch(self, dialog: SketchDialog) -> None:
+        if dialog in self.sketches:
+            self.sketches.remove(dialog)
+        if not dialog.is_busy():  # a save still running finishes first; the dialog stays till then
+            dialog.deleteLater()
 
     def generate_selected(self, variations: int = 1) -> None:
         ids = self.board.selected_shot_ids()
@@ -88,17 +93,19 @@ class Workspace(QObject):
             return
         self.queue.generate(ids, variations)
 
-    def close(self) -> None:
-        """Stop generating, keep every unsaved sketch and every take still being written,
-        close the views, release the project."""
+    def close(self) -> bool:
+        """Keep every unsaved sketch, wait for images being imported, stop generating
+        (finished frames are kept), then close the views and release the project.
+        False, with nothing closed, when a sketch could not be saved."""
+        for dialog in list(self.sketches):
+            if not dialog.flush():
+                dialog.show()
+                dialog.raise_()
+                return False
+        self.inspector.takes_view.flush()
         self.queue.shutdown()
         for dialog in list(self.sketches):
-            dialog.flush()
             dialog.discard()
-        # Image imports and saves finish in the pool; their results reach the project
-        # before it closes.
-        self.services.pool.waitForDone(CLOSE_WAIT_MS)
-        QCoreApplication.sendPostedEvents(None, QEvent.Type.MetaCall)
         self.thumbnails.stop()
         for dock in self.docks:
             self.window.removeDockWidget(dock)
@@ -106,3 +113,4 @@ class Workspace(QObject):
         self.board.deleteLater()
         self.state.close()
         self.deleteLater()
+        return True

@@ -51,3 +51,30 @@ def test_a_take_for_a_deleted_shot_fails_alone_and_close_writes_what_is_pending(
     assert outcome[2][0] is None and "9999" in outcome[2][1]
     assert outcome[1][0] is not None and outcome[3][0] is not None
     assert [t.kind for t in takes.list_takes(folder.db, shot_ids[1])] == [TakeKind.drawn]
+
+
+def test_the_writer_waits_out_another_writer_and_gives_up_with_a_reason(folder, monkeypatch):
+    import previz_app.store.writer as writer_module
+
+    shot_ids = make_shots(folder, 2)
+    digest = folder.media.put(b"frame")
+    monkeypatch.setattr(writer_module, "RETRY_S", 0.05)
+    blocker = folder.connect()
+    blocker.conn.execute("BEGIN IMMEDIATE")  # a CLI run holds the project
+    heard, first = [], threading.Event()
+    writer = TakeWriter(folder, lambda results: (heard.extend(results), first.set()))
+    writer.submit(PendingTake(1, shot_ids[0], TakeKind.generated, digest, 5))
+    assert not first.wait(0.5)  # still waiting, nothing lost
+    blocker.conn.rollback()
+    assert first.wait(10) and heard[0][1] is not None and heard[0][2] == ""
+
+    monkeypatch.setattr(writer_module, "LOCK_PATIENCE_S", 0.0)
+    blocker.conn.execute("BEGIN IMMEDIATE")
+    try:
+        writer.submit(PendingTake(2, shot_ids[1], TakeKind.generated, digest, 5))
+        assert writer.close(30)
+    finally:
+        blocker.conn.rollback()
+        blocker.close()
+    assert heard[1][0] == 2 and heard[1][1] is None and "locked by another program" in heard[1][2]
+    assert takes.list_takes(folder.db, shot_ids[1]) == []

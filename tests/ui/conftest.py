@@ -40,7 +40,7 @@ def state(drafted, qapp):
     """The state of `drafted` (two scenes of drafted shots), owned by the test thread."""
     made = ProjectState(drafted)
     yield made
-    made.undo_stack.clear()
+    made.close()  # joins its take writer; the folder fixture's own close is harmless after
 
 
 @pytest.fixture

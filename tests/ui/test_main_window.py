@@ -1,9 +1,12 @@
 """The main window: opening, creating, importing; failures shown and nothing changed."""
 
 import hashlib
+import threading
+import time
 from pathlib import Path
 
 from previz_app.domain.model import Project
+from previz_app.domain.vocabulary import TakeKind
 from tests.conftest import SAMPLE
 from previz_app.store import open_project, scenes, shots
 from previz_app.store.schema import MIGRATION_SET
@@ -121,10 +124,75 @@ def test_layout_panel_size_and_shortcuts_are_remembered_and_standard(make_main_w
     assert window.services.settings.value("window/state") is not None
 
 
-def test_an_open_project_is_kept_out_of_full_collections(make_main_window, drafted):
+def test_an_open_project_is_kept_out_of_full_collections_and_freed_on_close(make_main_window, drafted, folder):
     import gc
+    import weakref
 
     window = make_main_window(drafted.path)
     assert gc.get_freeze_count() > 0  # the board's rows and the views are frozen
+    old_state = weakref.ref(window.workspace.state)
+    assert window.open_project(folder.path)  # switching closes the first project
+    assert old_state() is None  # deleted and collected, not frozen with the next one
     window.close_project()
     assert gc.get_freeze_count() == 0
+
+
+def slow_background_media(monkeypatch, seconds=0.4):
+    """Media writes off the GUI thread take a while, so an import is still running."""
+    from previz_app.store.media import MediaStore
+
+    put = MediaStore.put
+
+    def slow(self, data):
+        if threading.current_thread() is not threading.main_thread():
+            time.sleep(seconds)
+        return put(self, data)
+
+    monkeypatch.setattr(MediaStore, "put", slow)
+
+
+def test_closing_keeps_an_unsaved_sketch_and_an_import_still_running(make_main_window, drafted, tmp_path, monkeypatch, qtbot):
+    from PIL import Image
+
+    from previz_app.store import takes
+    from tests.ui.test_sketch import drag, line
+
+    window = make_main_window(drafted.path)
+    workspace = window.workspace
+    sketched, imported = (s.id for s in shots.list_shots(drafted.db)[:2])
+    dialog = workspace.open_sketch(sketched)
+    drag(dialog.canvas, line(100))
+    assert dialog.canvas.is_modified()
+    picture = tmp_path / "ref.png"
+    Image.new("RGB", (64, 32), (10, 90, 200)).save(picture)
+    slow_background_media(monkeypatch)
+    workspace.state.set_current_shot(imported)
+    task = workspace.inspector.takes_view.import_files([str(picture)])
+    assert task.running
+    assert window.close_project()
+    assert [t.kind for t in takes.list_takes(drafted.db, sketched)] == [TakeKind.drawn]
+    assert [t.kind for t in takes.list_takes(drafted.db, imported)] == [TakeKind.imported]
+
+
+def test_a_sketch_that_cannot_be_saved_keeps_the_project_open(make_main_window, drafted, monkeypatch, qtbot):
+    from previz_app.store import takes
+    from previz_app.store.errors import MediaWriteError
+    from previz_app.store.media import MediaStore
+    from tests.ui.test_sketch import drag, line
+
+    window = make_main_window(drafted.path)
+    shot_id = shots.list_shots(drafted.db)[0].id
+    dialog = window.workspace.open_sketch(shot_id)
+    drag(dialog.canvas, line(100))
+    put = MediaStore.put
+
+    def full(self, data):
+        raise MediaWriteError("cannot write media file: No space left on device")
+
+    monkeypatch.setattr(MediaStore, "put", full)
+    with qtbot.waitSignal(window.error_shown):
+        assert not window.close_project()
+    assert window.workspace is not None and dialog.isVisible() and dialog.canvas.is_modified()
+    monkeypatch.setattr(MediaStore, "put", put)  # space freed
+    assert window.close_project()
+    assert [t.kind for t in takes.list_takes(drafted.db, shot_id)] == [TakeKind.drawn]

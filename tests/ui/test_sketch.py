@@ -373,7 +373,7 @@ def test_flush_keeps_unsaved_strokes_as_a_drawn_take_before_it_returns(state, sh
     assert dialog.isWindowModified()
     before = takes_of(state, shot_id)
 
-    dialog.flush()  # no event loop turn after this: the take is already in the store
+    assert dialog.flush()  # no event loop turn after this: the take is already in the store
 
     after = takes_of(state, shot_id)
     assert len(after) == len(before) + 1
@@ -487,7 +487,7 @@ def test_a_failed_flush_is_reported_without_asking(state, shot_id, open_sketch, 
     monkeypatch.setattr(state.folder.media, "put", full)
     errors = []
     state.error_reported.connect(errors.append)
-    dialog.flush()
+    assert dialog.flush() is False  # the workspace must not discard it
     assert len(errors) == 1 and "No space left" in errors[0]
     assert len(takes_of(state, shot_id)) == count and dialog.canvas.is_modified()
     assert not dialog.is_busy() and not visible_boxes(dialog)
