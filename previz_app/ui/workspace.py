@@ -23,7 +23,6 @@ from .thumbnails import ThumbnailCache
 from .workers import run_in_background
 
 
-
 class Workspace(QObject):
     """The project's objects and views; the window places `board` in its centre and
     `docks` around it."""
