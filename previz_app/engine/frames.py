@@ -162,17 +162,12 @@ def write_frame(media: MediaStore, result: FrameResult) -> WrittenFrame:
     return WrittenFrame(media.put(data), len(data), result.request.to_json())
 
 
-def record_frame(folder: ProjectFolder, shot_id: int, frame: WrittenFrame, parent_id: int | None = None) -> int:
-    """Record a written frame as a generated take of `shot_id`; return the take id.
-    Call from the thread that owns `folder`."""
-    with folder.transaction():
-        return takes.record_take(folder.db, shot_id, TakeKind.generated, frame.digest, frame.size, frame.recipe, parent_id)
-
-
 def store_take(folder: ProjectFolder, shot_id: int, result: FrameResult, parent_id: int | None = None) -> int:
     """Write a finished frame as a new take of `shot_id`; return the take id.
 
     The PNG carries the request. The first take of a shot without a hero becomes
     its hero, so the board shows it. Call from the thread that owns `folder`.
     """
-    return record_frame(folder, shot_id, write_frame(folder.media, result), parent_id)
+    frame = write_frame(folder.media, result)
+    with folder.transaction():
+        return takes.record_take(folder.db, shot_id, TakeKind.generated, frame.digest, frame.size, frame.recipe, parent_id)

@@ -265,7 +265,6 @@ class MainWindow(QMainWindow):
     def _on_engine_settings_changed(self, _choice) -> None:
         if self.workspace is not None:
             self.workspace.queue.apply_engine_settings()
-            self.workspace.warm_engine()
 
     def _sketch_current(self) -> None:
         shot_id = self.workspace.state.current_shot_id if self.workspace else None

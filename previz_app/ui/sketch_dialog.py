@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from functools import partial
 
-from PySide6.QtCore import QEventLoop, QSize, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QSize, Qt, QThreadPool, Signal
 from PySide6.QtGui import QAction, QActionGroup, QColor, QIcon, QImage, QKeySequence, QPixmap
 from PySide6.QtWidgets import (
     QColorDialog, QComboBox, QDialog, QHBoxLayout, QLabel, QMessageBox, QPushButton, QSlider, QToolBar,
@@ -20,7 +20,7 @@ from ..store import takes
 from .sketch import LAYERS, SketchCanvas
 from .sketch_io import Underlay, blocking_underlay, read_sketch, sketch_recipe, take_underlay, write_sketch
 from .state import ProjectState
-from .workers import BackgroundTask, run_in_background
+from .workers import BackgroundTask, run_in_background, wait_for_tasks
 
 _FLUSH_WAIT_MS = 30_000  # for a save already running; one takes well under a second
 
@@ -281,22 +281,12 @@ class SketchDialog(QDialog):
         self._on_written(written, saved_index)
         return not self.canvas.is_modified()
 
-    def _wait_for_save(self) -> bool:
-        """Wait for the save in flight; whether the drawing may still be saved (that save
-        succeeded, or took too long and was given up)."""
-        task, loop, timer = self._save_task, QEventLoop(), QTimer()
-        timer.setSingleShot(True)
-        timer.timeout.connect(loop.quit)
-        task.ended.connect(loop.quit)
-        timer.start(_FLUSH_WAIT_MS)
-        # Only the save's result is awaited: no strokes, clicks or second close meanwhile.
-        loop.exec(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
-        timer.stop()
-        task.ended.disconnect(loop.quit)
+    def _wait_for_save(self) -> None:
+        """Wait for the save in flight, deaf to strokes, clicks and a second close; one
+        that takes too long is given up (it will not record a take)."""
+        wait_for_tasks([self._save_task], _FLUSH_WAIT_MS)
         if self._saving:
             self._abandon_save()
-            return True
-        return not self._save_failed
 
     def _abandon_save(self) -> None:
         # Its files may still be written, but it must not record a take once the project closes.

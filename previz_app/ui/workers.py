@@ -123,9 +123,12 @@ def wait_for_tasks(tasks: list[BackgroundTask], timeout_ms: int) -> bool:
         if not waiting:
             loop.quit()
 
-    for task in list(waiting):
-        task.ended.connect(lambda task=task: ended(task))
+    slots = {task: (lambda task=task: ended(task)) for task in waiting}
+    for task, slot in slots.items():
+        task.ended.connect(slot)
     timer.start(timeout_ms)
     loop.exec(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
     timer.stop()
+    for task, slot in slots.items():
+        task.ended.disconnect(slot)
     return not waiting

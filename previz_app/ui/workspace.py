@@ -4,8 +4,6 @@ database."""
 
 from __future__ import annotations
 
-import importlib
-
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
 
@@ -20,7 +18,6 @@ from .services import Services
 from .sketch_dialog import SketchDialog
 from .state import ProjectState
 from .thumbnails import ThumbnailCache
-from .workers import run_in_background
 
 
 class Workspace(QObject):
@@ -47,7 +44,6 @@ class Workspace(QObject):
         ]
         self.sketches: list[SketchDialog] = []
         self._wire()
-        self.warm_engine()
 
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self.window)
@@ -64,12 +60,6 @@ class Workspace(QObject):
         self.inspector.refine_requested.connect(self.queue.refine)
         self.inspector.regenerate_requested.connect(self.queue.regenerate)
         self.inspector.sketch_requested.connect(self.open_sketch)
-
-    def warm_engine(self) -> None:
-        """Import the diffusion engine (torch and diffusers take seconds) in the
-        background when it is chosen, so the first Generate does not stall the window."""
-        if self.services.engine_settings().engine == "diffusers":
-            run_in_background(self.services.pool, lambda _control: importlib.import_module("previz_app.engine.diffusion"), parent=self)
 
     def open_sketch(self, shot_id: int, take_id: int = -1) -> SketchDialog:
         dialog = SketchDialog(self.state, shot_id, None if take_id < 0 else take_id, self.window, pool=self.services.pool)
