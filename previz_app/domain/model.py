@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .timecode import timecode_frames
 from .vocabulary import (
     FRAME_RATES,
     STYLE_PRESETS,
@@ -19,6 +20,8 @@ from .vocabulary import (
     ShotSize,
     TakeKind,
     TimeOfDay,
+    TransitionIn,
+    TransitionOut,
     frame_rate,
     nearest_aspect_ratio,
     parse_choice,
@@ -27,6 +30,8 @@ from .vocabulary import (
 MIN_LENS_MM = 6.0
 MAX_LENS_MM = 1200.0
 MAX_SHOT_SECONDS = 600.0
+MAX_TRANSITION_SECONDS = 10.0
+MIN_LEVEL_DB, MAX_LEVEL_DB = -60.0, 12.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +42,11 @@ class Project:
     fps: float = 24.0
     default_shot_duration: float = 3.0
     style_preset: str = "storyboard_pencil"
+    # Where the animatic's timecode starts (non-drop-frame, see domain/timecode.py).
+    start_timecode: str = "01:00:00:00"
+    # The music bed under the whole sequence: a media hash and its level.
+    music_hash: str | None = None
+    music_level_db: float = -12.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "aspect_ratio", nearest_aspect_ratio(self.aspect_ratio))
@@ -52,6 +62,8 @@ class Project:
                 f"unknown style preset {self.style_preset!r}; expected one of: "
                 + ", ".join(STYLE_PRESETS)
             )
+        timecode_frames(self.start_timecode, self.fps)  # validates
+        object.__setattr__(self, "music_level_db", _level(self.music_level_db))
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +100,12 @@ class Shot:
     seed: int | None = None
     locked_number: str | None = None
     hero_take_id: int | None = None
+    transition_in: TransitionIn = TransitionIn.cut
+    transition_out: TransitionOut = TransitionOut.cut
+    transition_seconds: float = 1.0
+    # The shot's own sound (dialogue, effects): a media hash, placed at the shot's start.
+    audio_hash: str | None = None
+    audio_level_db: float = 0.0
     # Derived by the store from the scene number and order (see numbering.py).
     number: str = ""
     id: int | None = None
@@ -139,6 +157,29 @@ def _duration(value: Any) -> float:
     return seconds
 
 
+def _transition_seconds(value: Any) -> float:
+    seconds = float(value)
+    if not 0 < seconds <= MAX_TRANSITION_SECONDS:
+        raise ValueError(f"transition length must be between 0 and {MAX_TRANSITION_SECONDS:g} s, not {value}")
+    return seconds
+
+
+def _level(value: Any) -> float:
+    level = float(value)
+    if not MIN_LEVEL_DB <= level <= MAX_LEVEL_DB:
+        raise ValueError(f"level must be between {MIN_LEVEL_DB:g} and {MAX_LEVEL_DB:g} dB, not {value}")
+    return level
+
+
+def _media_hash(value: Any) -> str | None:
+    if value is None or str(value).strip() == "":
+        return None
+    digest = str(value).strip().lower()
+    if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+        raise ValueError(f"not a media hash: {value!r}")
+    return digest
+
+
 def _seed(value: Any) -> int | None:
     if value is None or str(value).strip() == "":
         return None
@@ -178,6 +219,11 @@ SHOT_FIELDS = {
     "negative_prompt": _text,
     "seed": _seed,
     "locked_number": _locked_number,
+    "transition_in": lambda v: parse_choice(TransitionIn, v, "transition in"),
+    "transition_out": lambda v: parse_choice(TransitionOut, v, "transition out"),
+    "transition_seconds": _transition_seconds,
+    "audio_hash": _media_hash,
+    "audio_level_db": _level,
 }
 
 SCENE_FIELDS = {

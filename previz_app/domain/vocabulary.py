@@ -73,6 +73,21 @@ class TimeOfDay(StrEnum):
     unspecified = ""
 
 
+class TransitionIn(StrEnum):
+    """How a shot begins: a cut, a dissolve from the shot before, or a fade from black."""
+
+    cut = "cut"
+    dissolve = "dissolve"
+    fade_from_black = "fade_from_black"
+
+
+class TransitionOut(StrEnum):
+    """How a shot ends: a cut (or the next shot's dissolve), or a fade to black."""
+
+    cut = "cut"
+    fade_to_black = "fade_to_black"
+
+
 class TakeKind(StrEnum):
     generated = "generated"
     drawn = "drawn"

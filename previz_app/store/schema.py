@@ -123,6 +123,32 @@ def _indexes(db: Database) -> None:
     )
 
 
+@migrations(name="0004_animatic")
+def _animatic(db: Database) -> None:
+    _execute_all(
+        db,
+        """
+        ALTER TABLE shots ADD COLUMN transition_in TEXT NOT NULL DEFAULT 'cut';
+        ALTER TABLE shots ADD COLUMN transition_out TEXT NOT NULL DEFAULT 'cut';
+        ALTER TABLE shots ADD COLUMN transition_seconds REAL NOT NULL DEFAULT 1.0;
+        ALTER TABLE shots ADD COLUMN audio_hash TEXT REFERENCES media(hash);
+        ALTER TABLE shots ADD COLUMN audio_level_db REAL NOT NULL DEFAULT 0.0;
+        ALTER TABLE project ADD COLUMN start_timecode TEXT NOT NULL DEFAULT '01:00:00:00';
+        ALTER TABLE project ADD COLUMN music_hash TEXT REFERENCES media(hash);
+        ALTER TABLE project ADD COLUMN music_level_db REAL NOT NULL DEFAULT -12.0;
+        CREATE TABLE shot_motion (
+            id INTEGER PRIMARY KEY,
+            shot_id INTEGER NOT NULL REFERENCES shots(id) ON DELETE CASCADE,
+            take_id INTEGER NOT NULL REFERENCES takes(id) ON DELETE CASCADE,
+            recipe TEXT NOT NULL DEFAULT '{}',
+            keyframes TEXT NOT NULL DEFAULT '[]',
+            created TEXT NOT NULL
+        );
+        CREATE INDEX shot_motion_by_shot ON shot_motion(shot_id)
+        """
+    )
+
+
 def known_migration_names() -> list[str]:
     """Names of every migration this version of previz knows, in order."""
     return [migration.name for migration in migrations.pending(Database(memory=True))]
