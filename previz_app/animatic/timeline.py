@@ -18,6 +18,7 @@ import bisect
 import json
 from dataclasses import dataclass
 from fractions import Fraction
+from pathlib import Path
 
 from sqlite_utils import Database
 
@@ -96,6 +97,18 @@ class Timeline:
         """Index of the shot on screen at `frame` (clamped to the sequence)."""
         starts = [item.start for item in self.shots]
         return max(0, min(len(self.shots) - 1, bisect.bisect_right(starts, frame) - 1))
+
+
+@dataclass(frozen=True)
+class ShotMedia:
+    """A shot's own media file, exported beside an editorial timeline so an editor can
+    relink: `head` frames of handle, the shot's `frames`, then `tail` frames of handle."""
+
+    shot_id: int
+    path: Path
+    head: int
+    frames: int
+    tail: int
 
 
 def build_timeline(db: Database, scene_number: str | None = None) -> Timeline:
