@@ -1,0 +1,127 @@
+"""One call that turns the project into an animatic and everything that goes with it:
+the video, the editor's timelines with per-shot media, and caption files."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from ..domain.model import Project
+from ..store.media import MediaStore
+from .ai_motion import ai_sources
+from .audio import AudioMix
+from .captions import caption_cues, write_srt, write_vtt
+from .compose import ComposeOptions
+from .editorial import write_edl, write_fcp_xml, write_otio
+from .picture import even_size
+from .render import render_animatic
+from .timeline import build_timeline
+
+DEFAULT_WIDTH = 1920
+MOTIONS = ("auto", "still")
+
+
+@dataclass(frozen=True)
+class AnimaticExport:
+    """What to write. `out` ends in .mp4 (H.264 + AAC) or .mov (ProRes 422 HQ + PCM), or
+    has no suffix for a folder of PNGs. The editorial files get per-shot media in a
+    folder `<out name>_media/` beside the first of them."""
+
+    out: Path
+    scene: str | None = None
+    size: tuple[int, int] | None = None
+    burn_captions: bool = False
+    burn_info: bool = False
+    motion: str = "auto"
+    otio: Path | None = None
+    edl: Path | None = None
+    fcpxml: Path | None = None
+    srt: Path | None = None
+    vtt: Path | None = None
+
+    @property
+    def editorial(self) -> list[tuple[Path, Callable]]:
+        pairs = ((self.otio, write_otio), (self.edl, write_edl), (self.fcpxml, write_fcp_xml))
+        return [(Path(path), writer) for path, writer in pairs if path is not None]
+
+
+@dataclass
+class ExportReport:
+    """The files written (the video, timelines, captions), the per-shot media files
+    beside the timelines, and the animatic's length."""
+
+    written: list[Path] = field(default_factory=list)
+    frames: int = 0
+    seconds: Fraction = Fraction(0)
+    shot_media: list[Path] = field(default_factory=list)
+
+
+def default_size(project: Project, width: int = DEFAULT_WIDTH) -> tuple[int, int]:
+    """Full HD width at the project's aspect ratio (even sides, as 4:2:0 needs)."""
+    return even_size((width, width / project.aspect_ratio))
+
+
+def export_animatic(
+    db: Database,
+    media: MediaStore,
+    request: AnimaticExport,
+    progress: Callable[[int, int], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> ExportReport:
+    """Render the animatic and write the files `request` names; return what was written.
+
+    Runs on the thread that owns `db`. Checks everything it can before the long render:
+    raises ValueError for an unknown scene, an empty project, a missing output folder or
+    an unknown motion, `audio.AudioError` / `compose.MissingMediaError` for a media file
+    that is missing (naming the shot), and `engine.base.Cancelled` when `cancelled()`
+    turns true; then nothing partial is left behind.
+    """
+    if request.motion not in MOTIONS:
+        raise ValueError(f"unknown motion {request.motion!r}; expected one of: {', '.join(MOTIONS)}")
+    targets = [request.out] + [path for path, _writer in request.editorial]
+    targets += [path for path in (request.srt, request.vtt) if path is not None]
+    for target in targets:
+        if not Path(target).parent.is_dir():
+            raise ValueError(f"cannot write {target}: the folder {Path(target).parent} does not exist")
+    timeline = build_timeline(db, request.scene)
+    size = even_size(request.size) if request.size else default_size(timeline.project)
+    audio = AudioMix(timeline, media)
+    sources = ai_sources(db, media, timeline, size) if request.motion == "auto" else None
+    editorial = request.editorial
+    media_dir = editorial[0][0].parent / f"{Path(request.out).stem}_media" if editorial else None
+    made_dir = media_dir is not None and not media_dir.exists()
+    if media_dir is not None:
+        media_dir.mkdir(exist_ok=True)
+    try:
+        report = render_animatic(
+            timeline,
+            media,
+            Path(request.out),
+            ComposeOptions(size, request.burn_captions, request.burn_info, request.motion),
+            audio=audio,
+            shot_media_dir=media_dir,
+            sources=sources,
+            progress=progress,
+            cancelled=cancelled,
+        )
+    except BaseException:
+        if made_dir and not any(media_dir.iterdir()):
+            media_dir.rmdir()
+        raise
+    finally:
+        audio.close()
+    result = ExportReport([report.out], report.frames, report.seconds, [item.path for item in report.shot_media])
+    name = timeline.project.title or Path(request.out).stem
+    for path, writer in editorial:
+        writer(timeline, report.shot_media, path, name=name)
+        result.written.append(path)
+    cues = caption_cues(timeline)
+    for path, writer in ((request.srt, write_srt), (request.vtt, write_vtt)):
+        if path is not None:
+            writer(cues, timeline.fps, Path(path))
+            result.written.append(Path(path))
+    return result
