@@ -163,14 +163,14 @@ def info(directory: Path, as_json: bool) -> None:
 @cli.command()
 @click.option("--out", type=click.Path(path_type=Path), default=Path("previz-demo"), show_default=True, help="Folder for the demo project and its outputs.")
 def demo(out: Path) -> None:
-    """Run the main job on the built-in engine: the bundled screenplay to drafted shots and frames."""
+    """Run the main job on the built-in engine: the bundled screenplay to drafted shots, frames and an animatic."""
     from ..demo import run_demo
 
     run_demo(out, click.echo)
 
 
 # Subcommands that live in their own modules register themselves on `cli`.
-from . import frames, models  # noqa: E402,F401
+from . import animatic, frames, models, motion  # noqa: E402,F401
 
 
 def main(argv: list[str] | None = None) -> None:
