@@ -3,6 +3,7 @@ takes, and the buttons that ask for frames. Each committed edit is one undo step
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from PySide6.QtCore import QSignalBlocker, Qt, QThreadPool, Signal
@@ -12,11 +13,12 @@ from PySide6.QtWidgets import (
     QScrollArea, QSpinBox, QStackedWidget, QVBoxLayout, QWidget,
 )
 
-from ..domain.model import MAX_LENS_MM, MAX_SHOT_SECONDS, MIN_LENS_MM, SHOT_FIELDS, Shot
-from ..domain.vocabulary import MOVE_DIRECTIONS, Angle, Direction, Movement, ShotSize
+from ..domain.model import MAX_LENS_MM, MAX_SHOT_SECONDS, MAX_TRANSITION_SECONDS, MIN_LENS_MM, SHOT_FIELDS, Shot
+from ..domain.vocabulary import MOVE_DIRECTIONS, Angle, Direction, Movement, ShotSize, TransitionIn, TransitionOut
 from ..engine.frames import ShotContext, shot_context
 from ..engine.prompts import build_prompt
 from ..store import operations as ops
+from .sound import SoundWidget
 from .state import ProjectState
 from .takes_view import TakesView, request_of
 from .thumbnails import ThumbnailCache
@@ -31,19 +33,32 @@ ANGLE_NAMES = {
     Angle.eye: "Eye level", Angle.high: "High angle", Angle.low: "Low angle",
     Angle.bird: "Bird's-eye", Angle.worm: "Worm's-eye", Angle.dutch: "Dutch angle",
 }
+TRANSITION_NAMES = {
+    TransitionIn.cut: "Cut", TransitionIn.dissolve: "Dissolve", TransitionIn.fade_from_black: "Fade from black",
+    TransitionOut.fade_to_black: "Fade to black",
+}
+# The shortest transition: one frame at 25 fps.
+MIN_TRANSITION_SECONDS = 0.04
 LABELS = {
     "size": "Size", "angle": "Angle", "movement": "Movement", "direction": "Direction", "lens_mm": "Lens",
     "duration": "Duration", "characters": "Characters", "action": "Action", "dialogue": "Dialogue",
     "notes": "Notes", "prompt_override": "Prompt override", "negative_prompt": "Negative prompt",
-    "seed": "Seed", "locked_number": "Locked number",
+    "seed": "Seed", "locked_number": "Locked number", "transition_in": "Transition in",
+    "transition_out": "Transition out", "transition_seconds": "Transition length",
 }
 TEXT_FIELDS = ("action", "dialogue", "notes", "prompt_override", "negative_prompt")
+CHOICES = {"size": ShotSize, "angle": Angle, "movement": Movement, "transition_in": TransitionIn, "transition_out": TransitionOut}
+# The shot's sound has a widget of its own; every other field has one editor in the form.
+SOUND_FIELDS = ("audio_hash", "audio_level_db")
+FORM_FIELDS = tuple(field for field in SHOT_FIELDS if field not in SOUND_FIELDS)
 
 
 def choice_text(member: Any) -> str:
     """How a vocabulary choice reads in a menu: "Close-up (CU)", "Dolly in (dolly_in)"."""
     if member == Direction.none:
         return "None"
+    if isinstance(member, (TransitionIn, TransitionOut)):
+        return TRANSITION_NAMES[member]
     names = {**SIZE_NAMES, **ANGLE_NAMES}
     name = names.get(member, member.value.replace("_", " ").capitalize())
     return f"{name} ({member.value})"
@@ -93,6 +108,7 @@ class InspectorView(QWidget):
         self.prompt_text = QPlainTextEdit()
         self.prompt_text.setReadOnly(True)
         self.prompt_text.setMaximumHeight(120)
+        self.sound = SoundWidget(state, "audio_hash", "audio_level_db", pool=pool)
 
         self.pages = QStackedWidget()
         self.empty_page = QLabel("Select a shot")
@@ -120,10 +136,11 @@ class InspectorView(QWidget):
 
     def _build_shot_page(self) -> QWidget:
         form = QFormLayout()
-        for field in SHOT_FIELDS:
+        for field in FORM_FIELDS:
             editor = self._make_editor(field)
             self.editors[field] = editor
             form.addRow(LABELS.get(field, field), editor)
+        form.addRow("Sound", self.sound)
         generation = QHBoxLayout()
         generation.addWidget(self.generate_button)
         generation.addWidget(self.variations_button)
@@ -151,18 +168,22 @@ class InspectorView(QWidget):
 
     def _make_editor(self, field: str) -> QWidget:
         commit = lambda *_args: self._commit(field)  # noqa: E731 - one handler per field
-        if field in ("size", "angle", "movement", "direction"):
+        if field in CHOICES or field == "direction":
             editor = QComboBox()
-            vocabulary = {"size": ShotSize, "angle": Angle, "movement": Movement}.get(field, ())
-            for member in vocabulary:
+            for member in CHOICES.get(field, ()):
                 editor.addItem(choice_text(member), member.value)
             editor.activated.connect(commit)
-        elif field in ("lens_mm", "duration"):
+        elif field in ("lens_mm", "duration", "transition_seconds"):
             editor = QDoubleSpinBox()
             if field == "lens_mm":
                 editor.setRange(MIN_LENS_MM, MAX_LENS_MM)
                 editor.setDecimals(1)
                 editor.setSuffix(" mm")
+            elif field == "transition_seconds":
+                editor.setRange(MIN_TRANSITION_SECONDS, MAX_TRANSITION_SECONDS)
+                editor.setDecimals(2)
+                editor.setSingleStep(0.25)
+                editor.setSuffix(" s")
             else:
                 editor.setRange(0.1, MAX_SHOT_SECONDS)
                 editor.setDecimals(2)
@@ -213,9 +234,15 @@ class InspectorView(QWidget):
         if context is None:
             self.header.setText("")
             self.prompt_text.setPlainText("")
+            self.sound.show_sound(None, None, 0.0)
             return
-        self.header.setText(f"Shot {context.shot.number} — {context.scene.heading}")
-        for field in SHOT_FIELDS:
+        shot = context.shot
+        self.header.setText(f"Shot {shot.number} — {context.scene.heading}")
+        # A length only matters where the shot has a transition to time.
+        timed = shot.transition_in != TransitionIn.cut or shot.transition_out != TransitionOut.cut
+        self.editors["transition_seconds"].setEnabled(timed)
+        self.sound.show_sound(partial(ops.EditShot, shot.id), shot.audio_hash, shot.audio_level_db)
+        for field in FORM_FIELDS:
             editor = self.editors[field]
             typing = isinstance(editor, (QLineEdit, QPlainTextEdit)) and _is_modified(editor)
             if force or not typing:
@@ -293,10 +320,15 @@ class InspectorView(QWidget):
         """Keep typing not yet committed before another shot replaces it."""
         if self._shot_id is None:
             return
-        for field in SHOT_FIELDS:
+        for field in FORM_FIELDS:
             editor = self.editors[field]
             if isinstance(editor, (QLineEdit, QPlainTextEdit)) and _is_modified(editor):
                 self._commit(field, self._shot_id)
+
+    def flush(self) -> bool:
+        """Wait for sounds still being imported (the project is closing). False if some
+        did not finish in time."""
+        return self.sound.flush()
 
     # -- buttons -----------------------------------------------------------------------
 

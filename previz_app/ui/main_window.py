@@ -80,6 +80,12 @@ class MainWindow(QMainWindow):
         )
         self.sketch_action = self._action(self.shot_menu, "&Sketch…", self._sketch_current, "Ctrl+K")
         self.view_menu = self.menuBar().addMenu("&View")
+        # Filled from the open project's AnimaticActions.
+        self.animatic_menu = self.menuBar().addMenu("&Animatic")
+        # Owned by the window: the View menu is refilled for each project and keeps it.
+        self.player_action = QAction("&Animatic Player", self)
+        self.player_action.setShortcut(QKeySequence("Ctrl+Shift+P"))
+        self.player_action.triggered.connect(self.show_player)
         engine_menu = self.menuBar().addMenu("E&ngine")
         self._action(engine_menu, "Engine &Settings…", self.show_engine_settings, keys.Preferences)
 
@@ -91,10 +97,12 @@ class MainWindow(QMainWindow):
 
     def _update_actions(self) -> None:
         open_ = self.workspace is not None
-        for action in (self.close_action, self.generate_action, self.variations_action, self.sketch_action):
+        for action in (self.close_action, self.generate_action, self.variations_action, self.sketch_action, self.player_action):
             action.setEnabled(open_)
         self.edit_menu.clear()
         self.view_menu.clear()
+        self.animatic_menu.clear()
+        self.animatic_menu.setEnabled(open_)
         if not open_:
             return
         stack = self.workspace.state.undo_stack
@@ -113,6 +121,11 @@ class MainWindow(QMainWindow):
         self.view_menu.addSeparator()
         self.view_menu.addAction(board.zoom_in_action)
         self.view_menu.addAction(board.zoom_out_action)
+        self.view_menu.addSeparator()
+        self.view_menu.addAction(self.player_action)
+        self.animatic_menu.addAction(self.player_action)
+        self.animatic_menu.addSeparator()
+        self.animatic_menu.addActions(self.workspace.animatic.actions)
 
     # -- projects ----------------------------------------------------------------------
 
@@ -166,10 +179,23 @@ class MainWindow(QMainWindow):
         the full height, the inspector over the queue."""
         self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
-        scenes, inspector, queue, pacing = self.workspace.docks
+        scenes, inspector, queue, pacing, player = self.workspace.docks
+        # The player shares pacing's place, behind it until asked for (it renders only when shown).
+        self.tabifyDockWidget(player, pacing)
         width, height = max(self.width(), 800), max(self.height(), 600)
         self.resizeDocks([scenes, inspector], [max(200, width // 6), max(320, width * 27 // 100)], Qt.Orientation.Horizontal)
         self.resizeDocks([inspector, queue, pacing], [int(height * 0.62), int(height * 0.3), int(height * 0.2)], Qt.Orientation.Vertical)
+
+    def show_player(self) -> None:
+        """Bring the animatic player forward, tall enough to watch, with the keys."""
+        if self.workspace is None:
+            return
+        dock, player = self.workspace.player_dock, self.workspace.player
+        dock.show()
+        dock.raise_()
+        if not dock.isFloating() and dock.height() < self.height() * 0.4:
+            self.resizeDocks([dock], [int(self.height() * 0.45)], Qt.Orientation.Vertical)
+        player.setFocus()
 
     def close_project(self) -> bool:
         """Close the open project, keeping everything still in flight (sketches, frames,

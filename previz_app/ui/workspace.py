@@ -8,9 +8,11 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
 
 from ..store import ProjectFolder
+from .animatic_export import AnimaticActions
 from .board_view import BoardView
 from .inspector import InspectorView
 from .pacing import PacingView
+from .player import PlayerView
 from .queue import GenerationQueue
 from .queue_view import QueueView
 from .scenes_view import ScenesView
@@ -36,12 +38,18 @@ class Workspace(QObject):
         self.inspector.variations_spin.setValue(services.engine_settings().variations)
         self.queue_view = QueueView(self.queue)
         self.pacing = PacingView(self.state)
+        self.player = PlayerView(self.state, self.thumbnails, pool=services.pool)
+        self.animatic = AnimaticActions(self.state, services, window, parent=self)
         self.docks: list[QDockWidget] = [
             self._dock("Scenes", self.scenes, Qt.DockWidgetArea.LeftDockWidgetArea),
             self._dock("Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea),
             self._dock("Generation queue", self.queue_view, Qt.DockWidgetArea.RightDockWidgetArea),
             self._dock("Pacing", self.pacing, Qt.DockWidgetArea.BottomDockWidgetArea),
+            self._dock("Animatic", self.player, Qt.DockWidgetArea.BottomDockWidgetArea),
         ]
+        self.player_dock = self.docks[-1]
+        self.player.set_active(False)  # until its dock says it can be seen
+        self.player_dock.visibilityChanged.connect(self.player.set_active)
         self.sketches: list[SketchDialog] = []
         self._wire()
 
@@ -91,10 +99,15 @@ class Workspace(QObject):
                 dialog.show()
                 dialog.raise_()
                 return False
+        self.animatic.close()  # cancels a running export and waits; music imports land
+        self.inspector.flush()  # shot sound imports land before the state closes
         self.inspector.takes_view.flush()
         self.queue.shutdown()
         for dialog in list(self.sketches):
             dialog.discard()
+        # A frame still drawing past its wait is dropped: that thread reads only media
+        # files and a connection of its own, so the project can close under it.
+        self.player.stop()
         self.thumbnails.stop()
         for dock in self.docks:
             self.window.removeDockWidget(dock)
