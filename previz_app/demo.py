@@ -6,21 +6,26 @@ wrote. Later capabilities (frames, boards, animatic, deck, plates) add steps.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .animatic.export import AnimaticExport, default_size, export_animatic
+from .animatic.timeline import build_timeline
 from .domain.model import Project
 from .engine.batch import run_batch
 from .engine.engines import make_engines
 from .engine.frames import frame_request, shot_context
 from .engine.jobs import JobRunner
 from .script.importer import import_script
-from .store import ProjectFolder, create_project, open_project, shots, takes
+from .store import ProjectFolder, create_project, open_project, settings, shots, takes
 from .store.folder import DB_NAME, existing_project
 
 SAMPLE_SCRIPT = Path(__file__).resolve().parent.parent / "resources" / "sample" / "the_last_lighthouse.fountain"
 DEMO_PROJECT = "the_last_lighthouse.previz"
+# The frames are drawn 1280 wide; the animatic matches them.
+DEMO_ANIMATIC_WIDTH = 1280
 
 Echo = Callable[[str], None]
 
@@ -83,7 +88,30 @@ def step_frames(run: DemoRun, echo: Echo) -> None:
     echo(f"frames    {len(report.takes)} drawn, {len(listed) - len(planned)} already there -> {frames_dir}")
 
 
-STEPS: list[Callable[[DemoRun, Echo], None]] = [step_project, step_script, step_frames]
+def step_animatic(run: DemoRun, echo: Echo) -> None:
+    """Render the film as an animatic (H.264) with its OpenTimelineIO cut and captions.
+
+    A second run over an unchanged film keeps the files it made before."""
+    folder = run.folder
+    request = AnimaticExport(
+        out=run.out / "animatic.mp4", size=default_size(settings.read_project(folder.db), DEMO_ANIMATIC_WIDTH),
+        burn_info=True, otio=run.out / "animatic.otio", srt=run.out / "animatic.srt",
+    )
+    stamp = run.out / ".animatic-source"
+    fingerprint = hashlib.sha256(repr((build_timeline(folder.db), request)).encode()).hexdigest()
+    outputs = [request.out, request.otio, request.srt]
+    if all(path.exists() for path in outputs) and stamp.is_file() and stamp.read_text() == fingerprint:
+        run.written += outputs
+        echo(f"animatic  unchanged -> {request.out}")
+        return
+    report = export_animatic(folder.db, folder.media, request)
+    stamp.write_text(fingerprint)
+    run.written += report.written
+    seconds = float(report.seconds)
+    echo(f"animatic  {report.frames} frames ({seconds // 60:.0f} min {seconds % 60:.0f} s) -> {request.out}, {request.otio.name}, {request.srt.name}")
+
+
+STEPS: list[Callable[[DemoRun, Echo], None]] = [step_project, step_script, step_frames, step_animatic]
 
 
 def run_demo(out: Path, echo: Echo) -> DemoRun:

@@ -1,6 +1,10 @@
 """`previz demo`: the main job on a fresh machine, with no model at all."""
 
+import av
+import opentimelineio as otio
 from PIL import Image
+
+from previz_app.animatic.timeline import build_timeline
 
 from previz_app.demo import SAMPLE_SCRIPT, run_demo
 from previz_app.engine.request import FrameRequest
@@ -23,7 +27,7 @@ def test_the_bundled_screenplay_is_what_the_readme_promises():
 def test_demo_runs_twice_and_reports_each_step(tmp_path):
     lines = []
     first = run_demo(tmp_path, lines.append)
-    assert [line.split()[0] for line in lines] == ["project", "script", "shots", "frames", "done"]
+    assert [line.split()[0] for line in lines] == ["project", "script", "shots", "frames", "animatic", "done"]
     assert all(path.exists() for path in first.written)
     with open_project(tmp_path / "the_last_lighthouse.previz") as folder:
         listed = scenes.list_scenes(folder.db)
@@ -41,10 +45,21 @@ def test_demo_runs_twice_and_reports_each_step(tmp_path):
             request = FrameRequest.from_json(image.text["previz"])
         assert request.engine == "blocking" and request.staging.size == shot.size.value
 
+    with open_project(tmp_path / "the_last_lighthouse.previz") as folder:
+        timeline = build_timeline(folder.db)
+    with av.open(str(tmp_path / "animatic.mp4")) as container:
+        video = container.streams.video[0]
+        assert (video.width, video.height) == (1280, 536)
+        assert sum(1 for _ in container.decode(video)) == timeline.total_frames
+    cut = otio.adapters.read_from_file(str(tmp_path / "animatic.otio"))
+    assert [clip.name for clip in cut.find_clips()] == [shot.number for shot in drafted]
+    assert "-->" in (tmp_path / "animatic.srt").read_text(encoding="utf-8")
+
     lines.clear()
     run_demo(tmp_path, lines.append)  # a second run re-imports and changes nothing
     assert "reopened" in lines[0] and f"{len(listed)} unchanged" in lines[1]
     assert f"0 drawn, {len(drafted)} already there" in lines[3]
+    assert lines[4].startswith("animatic  unchanged")
     with open_project(tmp_path / "the_last_lighthouse.previz") as folder:
         assert len(shots.list_shots(folder.db)) == len(drafted)
         assert folder.db["takes"].count == len(drafted)
