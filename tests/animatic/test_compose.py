@@ -10,21 +10,13 @@ from previz_app.animatic.compose import KEEP_SOURCES, ComposeOptions, FrameCompo
 from previz_app.animatic.picture import Picture, PlanarStill
 from previz_app.animatic.sources import StillMoves
 from previz_app.animatic.timeline import Timeline, build_timeline, place_shots
-from previz_app.engine.base import RenderContext
-from previz_app.engine.blocking.panel import BlockingEngine, render_panel
-from previz_app.engine.frames import frame_request, shot_context, store_take
+from previz_app.engine.blocking.panel import render_panel
+from previz_app.engine.frames import frame_request, shot_context
 from previz_app.engine.request import decode_image
 from previz_app.store import operations, shots
+from tests.animatic.heroes import give_heroes
 
 SIZE = (320, 136)
-
-
-def give_heroes(folder, size=SIZE):
-    """Draw every shot's first frame with the blocking engine; it becomes the hero."""
-    engine = BlockingEngine()
-    for shot in shots.list_shots(folder.db):
-        request = frame_request(shot_context(folder, shot.id), size=size)
-        store_take(folder, shot.id, engine.render(request, RenderContext()))
 
 
 def edit(folder, shot, **fields):

@@ -11,21 +11,11 @@ from previz_app.animatic.compose import MissingMediaError
 from previz_app.animatic.export import AnimaticExport, export_animatic
 from previz_app.animatic.timeline import build_timeline
 from previz_app.engine.base import Cancelled
-from previz_app.engine.blocking.panel import BlockingEngine
-from previz_app.engine.base import RenderContext
-from previz_app.engine.frames import frame_request, shot_context, store_take
 from previz_app.store import operations, shots
 from tests.animatic.test_audio import write_tone
+from tests.animatic.heroes import give_heroes
 
 SIZE = (192, 80)
-
-
-def give_heroes(folder, size=(256, 108)):
-    engine = BlockingEngine()
-    for shot in shots.list_shots(folder.db):
-        request = frame_request(shot_context(folder, shot.id), size=size)
-        with folder.transaction():
-            store_take(folder, shot.id, engine.render(request, RenderContext()))
 
 
 @pytest.fixture

@@ -14,19 +14,11 @@ from previz_app.animatic.compose import ComposeOptions, FrameComposer, MissingMe
 from previz_app.animatic.picture import Picture
 from previz_app.animatic.render import render_animatic
 from previz_app.animatic.timeline import build_timeline
-from previz_app.engine.base import Cancelled, RenderContext
-from previz_app.engine.blocking.panel import BlockingEngine
-from previz_app.engine.frames import frame_request, shot_context, store_take
+from previz_app.engine.base import Cancelled
 from previz_app.store import operations, settings, shots
+from tests.animatic.heroes import give_heroes
 
 SIZE = (320, 136)
-
-
-def give_heroes(folder, size=SIZE):
-    engine = BlockingEngine()
-    for shot in shots.list_shots(folder.db):
-        request = frame_request(shot_context(folder, shot.id), size=size)
-        store_take(folder, shot.id, engine.render(request, RenderContext()))
 
 
 @pytest.fixture

@@ -5,15 +5,9 @@ import opentimelineio as otio
 import pytest
 
 from previz_app.animatic.timeline import build_timeline
-from previz_app.cli import main
 from previz_app.store import open_project, shots
-
-
-def run(capsys, *args):
-    with pytest.raises(SystemExit) as exit_info:
-        main(list(map(str, args)))
-    out, err = capsys.readouterr()
-    return exit_info.value.code, out, err
+from tests.animatic.heroes import give_heroes
+from tests.cli.runner import run
 
 
 def test_one_scene_with_its_timeline_and_captions(capsys, drafted, tmp_path):
@@ -50,8 +44,6 @@ def test_animatic_explains_what_is_wrong(capsys, drafted, tmp_path, args, messag
 
 
 def test_a_missing_hero_frame_is_reported_with_the_shot(capsys, drafted, tmp_path):
-    from tests.animatic.test_export import give_heroes
-
     give_heroes(drafted)
     shot = shots.list_shots(drafted.db)[0]
     digest = drafted.db.execute("SELECT media_hash FROM takes WHERE id = ?", [shot.hero_take_id]).fetchone()[0]

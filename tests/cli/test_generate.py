@@ -4,17 +4,10 @@ import hashlib
 
 import pytest
 
-from previz_app.cli import main
 from previz_app.engine.discovery.library import ModelLibrary
 from previz_app.engine.request import FrameRequest, Lora, read_png_request
 from previz_app.store import open_project, shots, takes
-
-
-def run(capsys, *args):
-    with pytest.raises(SystemExit) as exit_info:
-        main(list(map(str, args)))
-    out, err = capsys.readouterr()
-    return exit_info.value.code, out, err
+from tests.cli.runner import run
 
 
 def test_generate_every_shot_then_one_shot_with_variations(capsys, drafted):

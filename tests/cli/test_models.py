@@ -5,14 +5,7 @@ import shutil
 
 import pytest
 
-from previz_app.cli import main
-
-
-def run(capsys, *args):
-    with pytest.raises(SystemExit) as exit_info:
-        main(list(map(str, args)))
-    out, err = capsys.readouterr()
-    return exit_info.value.code, out, err
+from tests.cli.runner import run
 
 
 @pytest.fixture

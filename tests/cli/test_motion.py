@@ -6,7 +6,6 @@ import pytest
 
 import previz_app.cli.motion as motion_command  # registers `motion` on the command group
 from previz_app.animatic.timeline import build_timeline
-from previz_app.cli import main
 from previz_app.engine.base import RenderContext
 from previz_app.engine.blocking.panel import BlockingEngine
 from previz_app.engine.discovery.library import ModelLibrary
@@ -14,13 +13,7 @@ from previz_app.engine.frames import frame_request, shot_context, store_take
 from previz_app.engine.request import read_png_request
 from previz_app.store import open_project, operations, shots
 from previz_app.store.motion import latest_motion
-
-
-def run(capsys, *args):
-    with pytest.raises(SystemExit) as exit_info:
-        main(list(map(str, args)))
-    out, err = capsys.readouterr()
-    return exit_info.value.code, out, err
+from tests.cli.runner import run
 
 
 @pytest.fixture

@@ -8,15 +8,8 @@ from pathlib import Path
 import click
 import pytest
 
-from previz_app.cli import cli, main
-
-
-def run(capsys, *args):
-    """Run `previz ARGS` in-process; return (exit code, stdout, stderr)."""
-    with pytest.raises(SystemExit) as exit_info:
-        main(list(map(str, args)))
-    out, err = capsys.readouterr()
-    return exit_info.value.code, out, err
+from previz_app.cli import cli
+from tests.cli.runner import run
 
 
 def all_commands(group=cli, prefix=()):

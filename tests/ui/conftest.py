@@ -8,8 +8,11 @@ from PySide6.QtCore import QSettings, QThreadPool
 from PySide6.QtWidgets import QDialog
 
 from previz_app.engine.discovery.library import ModelLibrary
+from previz_app.store import shots
+from previz_app.ui.inspector import InspectorView
 from previz_app.ui.services import Services
 from previz_app.ui.state import ProjectState
+from previz_app.ui.thumbnails import ThumbnailCache
 
 from .fakes import ScriptedEngine
 
@@ -87,3 +90,22 @@ def shown(qtbot):
         return widget
 
     return show
+
+
+@pytest.fixture
+def thumbnails(state, tmp_path):
+    """A thumbnail cache over the test project, with a pool of its own."""
+    pool = QThreadPool()
+    yield ThumbnailCache(state.folder.media.root, tmp_path / "thumbs", pool)
+    pool.waitForDone(10_000)
+
+
+@pytest.fixture
+def inspector(state, services, qtbot, tmp_path):
+    """The inspector on the first shot of the test project."""
+    thumbnails = ThumbnailCache(state.folder.media.root, tmp_path / "thumbs", services.pool)
+    view = InspectorView(state, thumbnails, pool=services.pool)
+    qtbot.addWidget(view)
+    view.show()
+    state.set_current_shot(shots.list_shots(state.db)[0].id)
+    return view

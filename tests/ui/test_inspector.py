@@ -11,18 +11,6 @@ from previz_app.domain.vocabulary import Direction, Movement, ShotSize, TakeKind
 from previz_app.engine.request import FrameRequest, encode_png
 from previz_app.store import shots
 from previz_app.store import operations as ops
-from previz_app.ui.inspector import InspectorView
-from previz_app.ui.thumbnails import ThumbnailCache
-
-
-@pytest.fixture
-def inspector(state, services, qtbot, tmp_path):
-    thumbnails = ThumbnailCache(state.folder.media.root, tmp_path / "thumbs", services.pool)
-    view = InspectorView(state, thumbnails, pool=services.pool)
-    qtbot.addWidget(view)
-    view.show()
-    state.set_current_shot(shots.list_shots(state.db)[0].id)
-    return view
 
 
 def first_shot(state):

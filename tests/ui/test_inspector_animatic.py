@@ -12,30 +12,10 @@ import pytest
 from previz_app.domain.vocabulary import TransitionIn, TransitionOut
 from previz_app.store import shots
 from previz_app.ui import sound
-from previz_app.ui.inspector import InspectorView
 from previz_app.ui.sound import MusicBedDialog
-from previz_app.ui.thumbnails import ThumbnailCache
+from tests.ui.test_inspector import choose, first_shot
 
 
-@pytest.fixture
-def inspector(state, services, qtbot, tmp_path):
-    thumbnails = ThumbnailCache(state.folder.media.root, tmp_path / "thumbs", services.pool)
-    view = InspectorView(state, thumbnails, pool=services.pool)
-    qtbot.addWidget(view)
-    view.show()
-    state.set_current_shot(shots.list_shots(state.db)[0].id)
-    return view
-
-
-def first_shot(state):
-    return shots.list_shots(state.db)[0]
-
-
-def choose(combo, value):
-    index = combo.findData(value)
-    assert index >= 0, f"{value!r} is not offered"
-    combo.setCurrentIndex(index)
-    combo.activated.emit(index)
 
 
 def write_tone(path, seconds=0.25, rate=48000):

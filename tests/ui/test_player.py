@@ -9,7 +9,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 from PIL import Image
-from PySide6.QtCore import Qt, QThreadPool
+from PySide6.QtCore import Qt
 
 from previz_app.animatic import compose
 from previz_app.animatic.ai_motion import ai_sources
@@ -25,7 +25,6 @@ from previz_app.ui.images import pil_from_qimage, qimage_from_pil
 from previz_app.ui.player import PlayerView
 from previz_app.ui.player_frames import FrameRenderer, first_changed_frame, preview_size
 from previz_app.ui.state import ProjectState
-from previz_app.ui.thumbnails import ThumbnailCache
 from previz_app.ui.transport import PlaybackClock, TransportState
 
 RENDER_THREAD = "previz-player-frames"
@@ -66,13 +65,6 @@ class FakeClock:
 
     def __call__(self) -> int:
         return self.ns
-
-
-@pytest.fixture
-def thumbnails(state, tmp_path):
-    pool = QThreadPool()
-    yield ThumbnailCache(state.folder.media.root, tmp_path / "thumbs", pool)
-    pool.waitForDone(10_000)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 from PIL import Image
-from PySide6.QtCore import QPoint, Qt, QThreadPool
+from PySide6.QtCore import QPoint, Qt
 
 from previz_app.domain.model import MAX_SHOT_SECONDS
 from previz_app.domain.timecode import frame_boundaries
@@ -17,7 +17,6 @@ from previz_app.engine.request import FrameRequest, encode_png
 from previz_app.store import operations as ops
 from previz_app.store import shots
 from previz_app.ui.player import PlayerView
-from previz_app.ui.thumbnails import ThumbnailCache
 from previz_app.ui.timeline_strip import STRIP_HEIGHT, retimed_seconds
 
 LEFT = Qt.MouseButton.LeftButton
@@ -27,13 +26,6 @@ PPF = 8  # pixels per frame: zoomed in past fitting the short test film
 
 def blank_source(timeline, size):
     return lambda frame: Image.new("RGB", size, (0, 0, 0))
-
-
-@pytest.fixture
-def thumbnails(state, tmp_path):
-    pool = QThreadPool()
-    yield ThumbnailCache(state.folder.media.root, tmp_path / "thumbs", pool)
-    pool.waitForDone(10_000)
 
 
 @pytest.fixture
