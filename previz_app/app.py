@@ -27,6 +27,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("project", nargs="?", help="a project folder (Name.previz) to open")
     parser.add_argument("--screenshot", metavar="OUT.png", help="open PROJECT, wait for the painted board, save the window, exit")
     parser.add_argument("--size", default="1600x1000", help="window size for --screenshot, WIDTHxHEIGHT (default 1600x1000)")
+    parser.add_argument("--player", action="store_true", help="with --screenshot: show the animatic player and wait for its first frame")
     args = parser.parse_args(argv)
     try:
         args.size = tuple(int(v) for v in args.size.lower().split("x"))
@@ -48,13 +49,15 @@ def user_services(settings: QSettings) -> Services:
     return Services(settings, cache / "thumbnails", real_engines(ModelLibrary.for_user), ModelLibrary.for_user, pool)
 
 
-def take_screenshot(window: MainWindow, out: Path, app: QApplication) -> None:
-    """Save the window once the board's visible thumbnails are painted (or on timeout)."""
+def take_screenshot(window: MainWindow, out: Path, app: QApplication, player: bool = False) -> None:
+    """Save the window once the board's visible thumbnails (and with `player`, the
+    player's first frame) are painted, or on timeout."""
     waited = {"ms": 0}
 
     def poll() -> None:
         workspace = window.workspace
         ready = workspace is not None and workspace.board.visible_thumbnails_pending() == 0 and workspace.thumbnails.pending() == 0
+        ready = ready and (not player or workspace.player.displayed_frame is not None)
         waited["ms"] += 100
         if ready or waited["ms"] >= SCREENSHOT_TIMEOUT_MS:
             timer.stop()
@@ -94,7 +97,9 @@ def main(argv: list[str] | None = None) -> int:
         window.close()
         return 1
     if args.screenshot:
-        take_screenshot(window, Path(args.screenshot), app)
+        if args.player:
+            window.show_player()
+        take_screenshot(window, Path(args.screenshot), app, args.player)
     code = app.exec()
     window.close()
     return code

@@ -11,4 +11,5 @@ export QT_QPA_PLATFORM="${QT_QPA_PLATFORM:-offscreen}"
 $bin/previz demo --out previz-demo > /dev/null
 $bin/previz-gui --screenshot "$out/main-window.png" --size 1600x1000 "$project"
 $bin/previz-gui --screenshot "$out/main-window-laptop.png" --size 1280x800 "$project"
+$bin/previz-gui --screenshot "$out/animatic-player.png" --size 1600x1000 --player "$project"
 echo "screenshots written to $out"
