@@ -14,9 +14,7 @@ Times in the files are `Fraction(frame) / fps`, counted from the video's first f
 from __future__ import annotations
 
 import math
-import os
 import re
-import tempfile
 import textwrap
 from dataclasses import dataclass
 from fractions import Fraction
@@ -25,6 +23,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont
 
 from ..domain.vocabulary import frame_rate
+from .files import write_text_atomically
 from .timeline import Timeline
 
 LINE_CHARS = 42
@@ -110,7 +109,7 @@ def write_srt(cues: list[Cue], fps: Fraction | float, path: str | Path) -> None:
         f"{number}\n{_clock(cue.start, fps, ',')} --> {_clock(cue.end, fps, ',')}\n{_cue_text(cue, number)}\n"
         for number, cue in enumerate(cues, start=1)
     ]
-    _write_atomically(Path(path), "\n".join(blocks))
+    write_text_atomically(Path(path), "\n".join(blocks))
 
 
 def write_vtt(cues: list[Cue], fps: Fraction | float, path: str | Path) -> None:
@@ -123,7 +122,7 @@ def write_vtt(cues: list[Cue], fps: Fraction | float, path: str | Path) -> None:
         # WebVTT reads cue text as markup: "&" and "<" must be escaped.
         text = _cue_text(cue, number).replace("&", "&amp;").replace("<", "&lt;")
         blocks.append(f"{number}\n{_clock(cue.start, fps, '.')} --> {_clock(cue.end, fps, '.')}\n{text}\n")
-    _write_atomically(Path(path), "\n".join(blocks))
+    write_text_atomically(Path(path), "\n".join(blocks))
 
 
 def _cue_text(cue: Cue, number: int) -> str:
@@ -143,20 +142,6 @@ def _clock(frame: int, fps: Fraction | float, separator: str) -> str:
     minutes, second = divmod(seconds, 60)
     hours, minute = divmod(minutes, 60)
     return f"{hours:02d}:{minute:02d}:{second:02d}{separator}{ms:03d}"
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
 
 
 def caption_overlay(text: str, size: tuple[int, int]) -> tuple[Image.Image, tuple[int, int]]:

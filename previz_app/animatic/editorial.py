@@ -11,9 +11,13 @@ Transitions follow timeline.py:
   incoming shot's head handle, `out_offset` (L - L // 2) from the outgoing shot's tail;
 - a fade from black is a `Transition` out of a zero-length `Gap` (black) into the shot,
   a fade to black one from the shot into such a gap. The EDL writes them as dissolves
-  from and to `BL`, FCP XML as `start-black` / `end-black` cross dissolves. Where a
-  fade to black meets a dissolve into the next shot, the dissolve wins and the fade is
-  kept in the metadata only.
+  from and to `BL`, FCP XML as `start-black` / `end-black` cross dissolves.
+An editor's transitions cannot overlap on a clip, though the picture's can in a very
+short shot. So the dissolves keep their frames and the fades take what is left: a fade
+to black that meets a dissolve into the next shot is dropped, a fade from black shrinks
+to end where the next shot's dissolve begins, and a fade in and out that would overlap
+share the shot in proportion to their lengths, meeting near the picture's brightest
+frame (a fade cut to nothing becomes a cut). The placed fades stay in the metadata.
 
 Timecode is non-drop-frame at every rate (domain/timecode.py). The `.otio` and FCP XML
 files run at the exact rate (24000/1001 for 23.976); an EDL has no rate, only
@@ -24,9 +28,7 @@ timecode at 29.97.
 
 from __future__ import annotations
 
-import os
 import re
-import secrets
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
@@ -35,6 +37,7 @@ import opentimelineio as otio
 from opentimelineio.opentime import RationalTime, TimeRange
 
 from ..domain.timecode import nominal_rate
+from .files import write_text_atomically
 from .timeline import ShotMedia, Timeline, TimelineShot
 
 NAMESPACE = "previz"
@@ -64,7 +67,7 @@ def write_otio(timeline: Timeline, media: list[ShotMedia], path: Path, name: str
     as `build_otio` does; the file is replaced whole or not at all."""
     path = Path(path)
     cut = build_otio(timeline, media, _name(timeline, path, name), relative_to=path.parent)
-    _write_atomically(path, otio.adapters.write_to_string(cut, adapter_name="otio_json"))
+    write_text_atomically(path, otio.adapters.write_to_string(cut, adapter_name="otio_json"))
 
 
 def write_edl(timeline: Timeline, media: list[ShotMedia], path: Path, name: str | None = None) -> None:
@@ -74,7 +77,8 @@ def write_edl(timeline: Timeline, media: list[ShotMedia], path: Path, name: str 
     comments carry the shot numbers in full and `* FROM CLIP:` the media files, relative
     to the EDL where they lie beside it. Notes are `* LOC:` locators at record timecode
     (the adapter writes them in capitals, and repeats the outgoing shot's under a
-    dissolve). An opening fade from black follows a zero-length `BL` event. Raises
+    dissolve). A fade from black after a cut, or at the top, is a dissolve out of a
+    zero-length `BL` event. Raises
     ValueError as `build_otio` does; the file is replaced whole or not at all.
     """
     path = Path(path)
@@ -82,7 +86,7 @@ def write_edl(timeline: Timeline, media: list[ShotMedia], path: Path, name: str 
     cut = _edl_cut(timeline, media, path.parent, rate)
     events = otio.adapters.write_to_string(cut, adapter_name="cmx_3600", rate=rate, style="avid", reelname_len=REEL_LENGTH)
     title = " ".join(_name(timeline, path, name).split())[:TITLE_LENGTH]
-    _write_atomically(path, f"TITLE: {title}\nFCM: NON-DROP FRAME\n\n{events}")
+    write_text_atomically(path, f"TITLE: {title}\nFCM: NON-DROP FRAME\n\n{events}")
 
 
 def _edl_cut(timeline: Timeline, media: list[ShotMedia], folder: Path, rate: int) -> otio.schema.Timeline:
@@ -99,12 +103,18 @@ def _edl_cut(timeline: Timeline, media: list[ShotMedia], folder: Path, rate: int
         for marker in clip.markers:
             start = marker.marked_range.start_time
             marker.marked_range = TimeRange(RationalTime(start.value + shift, rate), marker.marked_range.duration)
-    if isinstance(track[0], otio.schema.Gap):
-        # An opening fade needs an event before it: the adapter's reader refuses a
-        # transition first on a track, and its writer puts the black of a first
-        # event at record 00:00:00:00 whatever the start timecode.
-        del track[0]
-        track.insert(0, _black_clip(rate))
+    # The black a fade from black starts in, where no fade to black led into it, is
+    # a BL clip: the adapter's writer drops a zero-length gap, which turns the fade
+    # into a dissolve from the shot before; its reader refuses a transition first on
+    # a track; and its writer puts the black of a first event at record 00:00:00:00
+    # whatever the start timecode.
+    blacks = [
+        index
+        for index, item in enumerate(track)
+        if isinstance(item, otio.schema.Gap) and not (index and isinstance(track[index - 1], otio.schema.Transition))
+    ]
+    for index in blacks:
+        track[index] = _black_clip(rate)
     # The adapter ignores global_start_time (OpenTimelineIO issue #1385) and takes the
     # record timecode from the track's trimmed range, the way its reader stores it.
     track.source_range = TimeRange(RationalTime(-timeline.start_frame, rate), track.available_range().duration)
@@ -121,7 +131,7 @@ def write_fcp_xml(timeline: Timeline, media: list[ShotMedia], path: Path, name: 
     """
     path = Path(path)
     cut = _build(timeline, media, _name(timeline, path, name), float(timeline.fps), _file_url)
-    _write_atomically(path, otio.adapters.write_to_string(cut, adapter_name="fcp_xml"))
+    write_text_atomically(path, otio.adapters.write_to_string(cut, adapter_name="fcp_xml"))
 
 
 def _build(
@@ -131,19 +141,33 @@ def _build(
     track = otio.schema.Track(name="V1", kind=otio.schema.TrackKind.Video)
     for index, (item, file) in enumerate(zip(timeline.shots, files)):
         following = timeline.shots[index + 1] if index + 1 < len(timeline.shots) else None
+        fade_in, fade_out = _fades(item, following)
         if item.dissolve_in:
             track.append(_transition(item.head, item.dissolve_in - item.head, rate, "dissolve"))
-        elif item.fade_in:
+        elif fade_in:
             if not (len(track) and isinstance(track[-1], otio.schema.Gap)):
                 track.append(_black(rate, start=0))
-            track.append(_transition(0, item.fade_in, rate, "fade_from_black"))
+            track.append(_transition(0, fade_in, rate, "fade_from_black"))
         track.append(_clip(item, file, rate, url))
-        if item.fade_out and not (following and following.dissolve_in):
-            track.append(_transition(item.fade_out, 0, rate, "fade_to_black"))
-            track.append(_black(rate, start=item.fade_out))
+        if fade_out:
+            track.append(_transition(fade_out, 0, rate, "fade_to_black"))
+            track.append(_black(rate, start=fade_out))
     cut = otio.schema.Timeline(name=name, global_start_time=RationalTime(timeline.start_frame, rate))
     cut.tracks.append(track)
     return cut
+
+
+def _fades(item: TimelineShot, following: TimelineShot | None) -> tuple[int, int]:
+    # The fades in frames as the cut can carry them (see the module docstring). The
+    # dissolves never overlap each other: timeline.py keeps each within both shots.
+    outgoing = following.head if following and following.dissolve_in else 0
+    room = item.frames - (item.dissolve_in - item.head) - outgoing
+    fade_in, fade_out = item.fade_in, 0 if outgoing else item.fade_out
+    if fade_in + fade_out > room:
+        # The picture is brightest about where its two ramps cross: there the fades meet.
+        fade_in = (2 * room * fade_in + fade_in + fade_out) // (2 * (fade_in + fade_out))
+        fade_out = room - fade_in
+    return fade_in, fade_out
 
 
 def _media_for(timeline: Timeline, media: list[ShotMedia]) -> list[ShotMedia]:
@@ -262,15 +286,3 @@ def _file_url(path: Path) -> str:
 
 def _name(timeline: Timeline, path: Path, name: str | None) -> str:
     return name or timeline.project.title or path.stem
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    # Beside the target, so os.replace is a rename on the same file system.
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
-    try:
-        with open(temporary, "x", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise

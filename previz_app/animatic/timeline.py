@@ -9,7 +9,8 @@ start time times the frame rate, rounded half up, so the sequence is
   on either side are drawn beyond their own ends there ("handles");
 - a fade from black takes the first `L` frames of the shot, a fade to black the last.
 `L` is the shot's transition length in frames, clamped to the frames available. A
-dissolve into the first shot has nothing to dissolve from and fades from black.
+dissolve into the first shot has nothing to dissolve from and fades from black; a
+dissolve into a shot cancels the fade to black of the shot before it.
 """
 
 from __future__ import annotations
@@ -151,7 +152,9 @@ def place_shots(project: Project, shots_in_order: list[tuple[Shot, Scene]], hero
         fade_out = min(length, frames) if shot.transition_out == TransitionOut.fade_to_black else 0
         if dissolve:
             previous = placed[-1]
-            placed[-1] = TimelineShot(**{**_fields(previous), "tail": dissolve - dissolve // 2})
+            # The dissolve wins over the outgoing shot's fade to black, in the picture and
+            # in the editor's cut alike.
+            placed[-1] = TimelineShot(**{**_fields(previous), "tail": dissolve - dissolve // 2, "fade_out": 0})
         hero = heroes.get(shot.hero_take_id) if shot.hero_take_id is not None else None
         placed.append(TimelineShot(shot, scene, start, frames, dissolve, fade_in, fade_out, 0, hero, _request(hero)))
     return placed

@@ -4,6 +4,7 @@ the EDL's event lines parsed as text) and checked against the shots it was made 
 The adapters never open the media, so the shot files need not exist.
 """
 
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 from xml.etree import ElementTree
@@ -137,7 +138,11 @@ def test_otio_carries_notes_as_markers_and_the_script_as_metadata(tmp_path):
 def test_dissolves_and_fades_become_transitions(tmp_path, suffix):
     timeline = make_timeline(TRANSITIONS)
     a, b, c, d, e, f = timeline.shots
-    assert (b.dissolve_in, f.dissolve_in, e.fade_out) == (15, 12, 24)  # what the expectations below rest on
+    assert (b.dissolve_in, f.dissolve_in) == (15, 12)  # what the expectations below rest on
+    # timeline.py drops 4E's fade out for the dissolve into 4F; the cut drops it too
+    # when a timeline keeps it.
+    e = replace(e, fade_out=24)
+    timeline = replace(timeline, shots=(a, b, c, d, e, f))
     path = tmp_path / f"cut.{suffix}"
     (write_otio if suffix == "otio" else write_fcp_xml)(timeline, shot_media(timeline, tmp_path), path)
 
@@ -303,3 +308,143 @@ def test_a_project_timeline_exports_to_all_three(drafted, tmp_path):
         assert clips(read)[0].markers[0].name.upper() == "TEA STEAM IN THE LAMP LIGHT"
     read = otio.adapters.read_from_file(str(tmp_path / "film.otio"))
     assert clips(read)[-1].metadata["previz"]["scene_heading"] == timeline.shots[-1].scene.heading
+
+
+def dissolve_events(text: str) -> list[tuple[str, str, int]]:
+    """Each EDL dissolve as (from reel, to reel, frames): the from reel is the cut
+    line of the same event, just before the dissolve's line."""
+    events = event_lines(text)
+    return [
+        (previous[1], event[1], int(event[4]))
+        for previous, event in zip(events, events[1:])
+        if event[3] == "D" and previous[0] == event[0]
+    ]
+
+
+def assert_record_runs_on(events: list[list[str]], timeline: Timeline, fps: float) -> None:
+    position = timeline.start_frame
+    for event in events:
+        record_in, record_out = frames(event[-2], fps), frames(event[-1], fps)
+        assert record_in == position, event
+        position = record_out
+    assert position == timeline.start_frame + timeline.total_frames
+
+
+@pytest.mark.parametrize("fps", RATES)
+def test_edl_fade_from_black_after_a_cut_dissolves_from_black(tmp_path, fps):
+    specs = [dict(duration=2.0), dict(duration=2.0, transition_in=TransitionIn.fade_from_black), dict(duration=2.0)]
+    timeline = make_timeline(specs, fps)
+    a, b, c = timeline.shots
+    write_edl(timeline, shot_media(timeline, tmp_path), tmp_path / "cut.edl")
+
+    text = (tmp_path / "cut.edl").read_text()
+    assert dissolve_events(text) == [("BL", "4B", b.fade_in)]  # not a dissolve from 4A, whose file has no tail
+    events = event_lines(text)
+    assert_record_runs_on(events, timeline, fps)
+    (into_b,) = [event for event in events if event[1] == "4B"]
+    assert frames(into_b[-2], fps) == timeline.start_frame + b.start  # the fade starts on the cut
+    assert frames(into_b[5], fps) == HANDLE
+
+    read = otio.adapters.read_from_file(str(tmp_path / "cut.edl"), rate=float(Fraction(timeline.fps)))
+    track = read.tracks[0]
+    (fade,) = [item for item in track if isinstance(item, otio.schema.Transition)]
+    before = track[track.index(fade) - 1]
+    assert isinstance(before.media_reference, otio.schema.GeneratorReference)  # black, not 4A
+    assert before.source_range.duration.value == 0
+    black = otio.schema.GeneratorReference
+    shown = [clip for clip in track.find_clips() if not isinstance(clip.media_reference, black)]
+    assert [(clip.name, clip.source_range.start_time.value, clip.source_range.duration.value) for clip in shown] == [
+        (item.number, HANDLE, item.frames) for item in (a, b, c)
+    ]
+    assert track.duration().value == timeline.total_frames
+
+
+@pytest.mark.parametrize("fps", RATES)
+def test_edl_fade_to_black_before_a_cut_dissolves_to_black(tmp_path, fps):
+    specs = [dict(duration=2.0), dict(duration=2.0, transition_out=TransitionOut.fade_to_black), dict(duration=2.0)]
+    timeline = make_timeline(specs, fps)
+    a, b, c = timeline.shots
+    write_edl(timeline, shot_media(timeline, tmp_path), tmp_path / "cut.edl")
+
+    text = (tmp_path / "cut.edl").read_text()
+    assert dissolve_events(text) == [("4B", "BL", b.fade_out)]
+    events = event_lines(text)
+    assert_record_runs_on(events, timeline, fps)
+    (to_black,) = [event for event in events if event[1] == "BL"]
+    assert frames(to_black[-2], fps) == timeline.start_frame + b.end - b.fade_out
+    (into_c,) = [event for event in events if event[1] == "4C"]
+    assert into_c[3] == "C" and frames(into_c[-2], fps) == timeline.start_frame + c.start  # a plain cut out of black
+
+    read = otio.adapters.read_from_file(str(tmp_path / "cut.edl"), rate=float(Fraction(timeline.fps)))
+    track = read.tracks[0]
+    (fade,) = [item for item in track if isinstance(item, otio.schema.Transition)]
+    shot, black = track[track.index(fade) - 1], track[track.index(fade) + 1]
+    assert (shot.source_range.start_time.value, shot.source_range.duration.value) == (HANDLE, b.frames - b.fade_out)
+    assert isinstance(black.media_reference, otio.schema.GeneratorReference)  # into black, the fade in 4B's last frames
+    assert (black.source_range.duration.value, fade.out_offset.value) == (b.fade_out, b.fade_out)
+    assert [clip.name for clip in clips(read)] == ["4A", "4B", "4C"]
+    assert track.duration().value == timeline.total_frames
+
+
+# Shots too short for their fades beside a dissolve, or for a fade in and out: the
+# editorial fades shrink so that no two transitions overlap on a clip.
+SHORT = 2 / 24  # two frames at 24 fps
+CROWDED = {
+    "fade in, then a dissolve out": (
+        [
+            dict(duration=SHORT, transition_in=TransitionIn.fade_from_black),
+            dict(duration=2.0, transition_in=TransitionIn.dissolve),
+        ],
+        [("dissolve", 0, 1), ("clip", "4A"), ("dissolve", 1, 1), ("clip", "4B")],
+    ),
+    "fade in after a cut, then a dissolve out": (
+        [
+            dict(duration=2.0),
+            dict(duration=SHORT, transition_in=TransitionIn.fade_from_black),
+            dict(duration=2.0, transition_in=TransitionIn.dissolve),
+        ],
+        [("clip", "4A"), ("dissolve", 0, 1), ("clip", "4B"), ("dissolve", 1, 1), ("clip", "4C")],
+    ),
+    "a dissolve in, then a fade out": (
+        [
+            dict(duration=2.0),
+            dict(duration=SHORT, transition_in=TransitionIn.dissolve, transition_out=TransitionOut.fade_to_black),
+        ],
+        [("clip", "4A"), ("dissolve", 1, 1), ("clip", "4B"), ("dissolve", 1, 0)],
+    ),
+    "fade in and out, sharing the shot": (
+        [
+            dict(duration=2.0),
+            dict(
+                duration=1.0,
+                transition_in=TransitionIn.fade_from_black,
+                transition_out=TransitionOut.fade_to_black,
+                transition_seconds=1.0,
+            ),
+            dict(duration=2.0),
+        ],
+        [("clip", "4A"), ("dissolve", 0, 12), ("clip", "4B"), ("dissolve", 12, 0), ("clip", "4C")],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(CROWDED))
+def test_fades_give_way_so_no_transitions_overlap(tmp_path, case):
+    specs, expected = CROWDED[case]
+    timeline = make_timeline(specs)
+    media = shot_media(timeline, tmp_path)
+    for suffix, write in (("otio", write_otio), ("xml", write_fcp_xml)):
+        write(timeline, media, tmp_path / f"cut.{suffix}")
+        read = otio.adapters.read_from_file(str(tmp_path / f"cut.{suffix}"))
+        assert edits(read) == expected, suffix
+        assert read.duration().value == timeline.total_frames
+    read = otio.adapters.read_from_file(str(tmp_path / "cut.otio"))
+    placed = [clip.metadata["previz"] for clip in clips(read)]
+    assert [(p["fade_in"], p["fade_out"]) for p in placed] == [(item.fade_in, item.fade_out) for item in timeline.shots]
+
+    write_edl(timeline, media, tmp_path / "cut.edl")
+    events = event_lines((tmp_path / "cut.edl").read_text())
+    assert_record_runs_on(events, timeline, 24)
+    for event in events:
+        if event[3] == "D":  # a dissolve fits in its event
+            assert int(event[4]) <= frames(event[-1], 24) - frames(event[-2], 24), event

@@ -66,6 +66,15 @@ def test_transitions_resolve_to_frames(drafted):
     assert build_timeline(drafted.db).timecode(0) == "00:59:50:00"
 
 
+def test_a_dissolve_wins_over_the_fade_out_before_it(drafted):
+    first, second = shots.list_shots(drafted.db)[:2]
+    operations.perform(drafted.db, operations.EditShot(first.id, "transition_out", "fade_to_black"))
+    assert build_timeline(drafted.db).shots[0].fade_out == 24
+    operations.perform(drafted.db, operations.EditShot(second.id, "transition_in", "dissolve"))
+    a, b = build_timeline(drafted.db).shots[:2]
+    assert (a.fade_out, a.tail, b.dissolve_in) == (0, 12, 24)
+
+
 def test_bad_transition_values_are_refused(drafted):
     shot = shots.list_shots(drafted.db)[0]
     with pytest.raises(ValueError, match="transition in"):
