@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -180,6 +181,7 @@ def ai_sources(db: Database, media: MediaStore, timeline: Timeline, size: tuple[
     pairs = [(item.shot.id, item.hero.id) for item in timeline.shots if item.hero is not None]
     motions = motions_for(db, pairs)
     loaded: OrderedDict[int, KeyframeMotion] = OrderedDict()
+    lock = threading.Lock()
     sources: dict[int, ShotFrames] = {}
     for index, item in enumerate(timeline.shots):
         motion = motions.get(item.shot.id)
@@ -191,7 +193,7 @@ def ai_sources(db: Database, media: MediaStore, timeline: Timeline, size: tuple[
                     f"shot {item.number}: the AI motion key {media.path(digest)} is missing; "
                     "run `previz motion` again or export with still motion"
                 )
-        sources[index] = _StoredMotion(media, motion, item, size, loaded)
+        sources[index] = _StoredMotion(media, motion, item, size, loaded, lock)
     return sources
 
 
@@ -199,18 +201,23 @@ class _StoredMotion:
     """A shot's recorded keyframes, decoded on first use and dropped when other shots
     have pushed them out of the shared `loaded` cache."""
 
-    def __init__(self, media: MediaStore, motion: ShotMotion, item: TimelineShot, size: tuple[int, int], loaded: OrderedDict) -> None:
-        self._media, self._motion, self._item, self._size, self._loaded = media, motion, item, size, loaded
+    def __init__(
+        self, media: MediaStore, motion: ShotMotion, item: TimelineShot, size: tuple[int, int], loaded: OrderedDict, lock: threading.Lock
+    ) -> None:
+        self._media, self._motion, self._item, self._size = media, motion, item, size
+        self._loaded, self._lock = loaded, lock  # shared by every shot's source; composers draw shots in parallel
 
     def picture(self, index: int) -> Picture:
         shot_id = self._motion.shot_id
-        frames = self._loaded.get(shot_id)
+        with self._lock:
+            frames = self._loaded.get(shot_id)
         if frames is None:
             frames = self._load()
+        with self._lock:
             self._loaded[shot_id] = frames
+            self._loaded.move_to_end(shot_id)
             while len(self._loaded) > LOADED_SHOTS:
                 self._loaded.popitem(last=False)
-        self._loaded.move_to_end(shot_id)
         return frames.picture(index)
 
     def _load(self) -> KeyframeMotion:

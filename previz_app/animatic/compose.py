@@ -73,12 +73,23 @@ class FrameComposer:
     """The animatic's frames. `sources` replaces the frames of some shots (by index
     in `timeline.shots`), e.g. AI motion. Not thread-safe: one composer per thread.
 
-    Checks at construction that every hero file is in `media`; raises
-    MissingMediaError naming the first shot whose file is missing. A hero that
-    turns out unreadable raises MissingMediaError when its shot is first drawn.
+    With `check_media` (an export: better to fail before a long render) it checks
+    at construction that every hero file is in `media` and raises MissingMediaError
+    naming the first shot whose file is missing. Without it (a player: the other
+    shots still play) nothing is checked up front. Either way, drawing a shot whose
+    hero is missing or unreadable raises MissingMediaError naming the shot, even
+    where the shot is redrawn from its recipe rather than from the file.
     """
 
-    def __init__(self, timeline: Timeline, media: MediaStore, options: ComposeOptions, sources: dict[int, ShotFrames] | None = None) -> None:
+    def __init__(
+        self,
+        timeline: Timeline,
+        media: MediaStore,
+        options: ComposeOptions,
+        sources: dict[int, ShotFrames] | None = None,
+        *,
+        check_media: bool = True,
+    ) -> None:
         self.timeline, self.media, self.options = timeline, media, options
         self.size = options.size
         self._given = dict(sources or {})
@@ -86,13 +97,10 @@ class FrameComposer:
         self._captions: OrderedDict[str, _Overlay] = OrderedDict()
         self._cues = []
         self._starts = [item.start for item in timeline.shots]
-        for index, item in enumerate(timeline.shots):
-            # Checked even where the shot is redrawn from its recipe: a hero file that
-            # is gone means a damaged project, and the user should hear of it now.
-            if index not in self._given and item.hero is not None:
-                path = media.path(item.hero.media_hash)
-                if not path.is_file():
-                    raise MissingMediaError(f"shot {item.number}: its hero frame {path} is missing from the project's media")
+        if check_media:
+            for index, item in enumerate(timeline.shots):
+                if index not in self._given:
+                    self._check_hero(item)
         if options.burn_captions:
             self._cues = sorted(caption_cues(timeline), key=lambda cue: cue.start)
         self._cue_starts = [cue.start for cue in self._cues]
@@ -164,7 +172,16 @@ class FrameComposer:
             self._kept.popitem(last=False)
         return source
 
+    def _check_hero(self, item: TimelineShot) -> None:
+        # Checked even where the shot is redrawn from its recipe: a hero file that is
+        # gone means a damaged project, and the user should hear of it.
+        if item.hero is not None:
+            path = self.media.path(item.hero.media_hash)
+            if not path.is_file():
+                raise MissingMediaError(f"shot {item.number}: its hero frame {path} is missing from the project's media")
+
     def _make_source(self, item: TimelineShot) -> ShotFrames:
+        self._check_hero(item)
         shot = item.shot
         seed = shot.seed if shot.seed is not None else (shot.id or 0)
         movement, direction = str(shot.movement.value), str(shot.direction.value)

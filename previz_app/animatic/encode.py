@@ -3,7 +3,8 @@
 Every output is written beside its target under a hidden temporary name
 (`.name.partial-XXXX.mp4`) and renamed into place on `commit`, so a cancelled or
 failed render leaves nothing behind and an existing file is replaced only by a
-finished one. Time is exact: the video stream counts frames at the rational frame
+finished one. `commit_all` does that for several outputs at once: all of them or
+none. Time is exact: the video stream counts frames at the rational frame
 rate (pts = frame index) and the audio counts samples; frame `f` owns the samples
 from `floor(f * rate / fps)`, so sound never drifts from picture.
 """
@@ -14,6 +15,7 @@ import os
 import shutil
 import tempfile
 import wave
+from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
 
@@ -213,15 +215,8 @@ class VideoWriter:
 
     def commit(self) -> Path:
         """Finish the output and move it into place, replacing what was there;
-        return its path. Raises what `finish` raises."""
-        self.finish()
-        try:
-            _replace(self._temp, self.path)
-        except BaseException:
-            self.abort()
-            raise
-        self._done = True
-        return self.path
+        return its path. Raises what `commit_all` raises."""
+        return commit_all([self])[0]
 
     def abort(self) -> None:
         """Stop and remove the temporary output; what was at the target stays."""
@@ -241,6 +236,52 @@ class VideoWriter:
             pass  # it is being thrown away
         finally:
             _remove(self._temp)
+
+
+def commit_all(writers: Sequence[VideoWriter]) -> list[Path]:
+    """Finish every writer, then move all their outputs into place: either every
+    target gets its new output or every target stays as it was.
+
+    Nothing is renamed until every output is finished (an MP4's faststart rewrite
+    happens then). A target that exists is first moved aside into a hidden
+    `.name.old-XXXX` folder beside it; when a later step fails it is put back, and
+    it is deleted only once every output is in place. Returns the targets. Raises
+    ValueError for two writers with one target, and what `finish` or the file
+    system raise; every writer is aborted then.
+    """
+    writers = list(writers)
+    try:
+        seen: set[str] = set()
+        for writer in writers:
+            key = os.path.normcase(os.path.abspath(writer.path))
+            if key in seen:
+                raise ValueError(f"two outputs would be written to {writer.path}")
+            seen.add(key)
+        for writer in writers:
+            writer.finish()
+    except BaseException:
+        for writer in writers:
+            writer.abort()
+        raise
+    moved: list[tuple[Path, Path | None, bool]] = []  # (target, old output aside, new one placed)
+    try:
+        for writer in writers:
+            aside = _move_aside(writer.path)
+            moved.append((writer.path, aside, False))
+            _replace(writer._temp, writer.path)
+            moved[-1] = (writer.path, aside, True)
+    except BaseException:
+        for target, aside, placed in reversed(moved):
+            _put_back(target, aside, placed)
+        for writer in writers:
+            writer.abort()
+        raise
+    for writer in writers:
+        writer._done = True
+    for _target, aside, _placed in moved:
+        if aside is not None:
+            shutil.rmtree(aside.parent, ignore_errors=True)
+    return [writer.path for writer in writers]
 
 
 def _kind(path: Path) -> str:
@@ -273,19 +314,40 @@ def _ours(name: str) -> bool:
 
 
 def _replace(temp: Path, target: Path) -> None:
-    if not temp.is_dir() or not target.is_dir():
-        os.replace(temp, target)
-        return
-    # A folder cannot be renamed over another: move the old one aside first.
-    old = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.old-"))
-    os.replace(target, old / target.name)
+    """Rename a finished output onto its (moved aside, so free) target."""
+    os.replace(temp, target)
+
+
+def _move_aside(target: Path) -> Path | None:
+    """Move an existing target into a new hidden folder beside it (a rename: it
+    costs no space) and return where it went; None when there is no target."""
+    if not target.exists() and not target.is_symlink():
+        return None
+    holder = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.old-"))
+    aside = holder / target.name
     try:
-        os.replace(temp, target)
-    except OSError:
-        os.replace(old / target.name, target)
+        os.replace(target, aside)
+    except BaseException:
+        holder.rmdir()
         raise
-    finally:
-        shutil.rmtree(old, ignore_errors=True)
+    return aside
+
+
+def _put_back(target: Path, aside: Path | None, placed: bool) -> None:
+    """Undo one move into place: the new output goes and the old one returns.
+    A failure here is swallowed (another is already on its way up); an old output
+    that cannot be put back stays in its hidden folder rather than being lost."""
+    try:
+        if aside is None:
+            if placed:
+                _remove(target)  # it replaced nothing
+            return
+        if placed and target.is_dir() and not target.is_symlink():
+            os.replace(target, aside.parent / ".new")  # a folder cannot be renamed over another
+        os.replace(aside, target)
+    except OSError:
+        return
+    shutil.rmtree(aside.parent, ignore_errors=True)
 
 
 def _remove(path: Path) -> None:

@@ -3,6 +3,7 @@ the video, the editor's timelines with per-shot media, and caption files."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -11,6 +12,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from ..domain.model import Project
+from ..engine.base import Cancelled
 from ..store.media import MediaStore
 from .ai_motion import ai_sources
 from .audio import AudioMix
@@ -18,7 +20,7 @@ from .captions import caption_cues, write_srt, write_vtt
 from .compose import ComposeOptions
 from .editorial import write_edl, write_fcp_xml, write_otio
 from .picture import even_size
-from .render import render_animatic
+from .render import plan_shot_media, render_animatic
 from .timeline import build_timeline
 
 DEFAULT_WIDTH = 1920
@@ -82,25 +84,44 @@ def export_animatic(
     """
     if request.motion not in MOTIONS:
         raise ValueError(f"unknown motion {request.motion!r}; expected one of: {', '.join(MOTIONS)}")
-    targets = [request.out] + [path for path, _writer in request.editorial]
-    targets += [path for path in (request.srt, request.vtt) if path is not None]
-    for target in targets:
-        if not Path(target).parent.is_dir():
-            raise ValueError(f"cannot write {target}: the folder {Path(target).parent} does not exist")
+    out = Path(request.out)
+    sidecars = [(path, writer) for path, writer in request.editorial]
+    sidecars += [(Path(path), writer) for path, writer in ((request.srt, write_srt), (request.vtt, write_vtt)) if path is not None]
+    for target in [out, *(path for path, _writer in sidecars)]:
+        if not target.parent.is_dir():
+            raise ValueError(f"cannot write {target}: the folder {target.parent} does not exist")
+    for target, _writer in sidecars:
+        if target.is_dir():
+            raise ValueError(f"cannot write {target}: it is a folder")
+    _check(cancelled)
     timeline = build_timeline(db, request.scene)
     size = even_size(request.size) if request.size else default_size(timeline.project)
-    audio = AudioMix(timeline, media)
-    sources = ai_sources(db, media, timeline, size) if request.motion == "auto" else None
-    editorial = request.editorial
-    media_dir = editorial[0][0].parent / f"{Path(request.out).stem}_media" if editorial else None
+    media_dir = request.editorial[0][0].parent / f"{out.stem}_media" if request.editorial else None
     made_dir = media_dir is not None and not media_dir.exists()
-    if media_dir is not None:
-        media_dir.mkdir(exist_ok=True)
+    staged: list[tuple[Path, Path]] = []  # (temporary name, target)
+    audio = AudioMix(timeline, media)
     try:
+        sources = ai_sources(db, media, timeline, size) if request.motion == "auto" else None
+        _check(cancelled)
+        if media_dir is not None:
+            media_dir.mkdir(exist_ok=True)
+        # Timelines and captions are written first under temporary names: a target that
+        # cannot be written fails before the long render, and none replaces an earlier
+        # file until the render is in place.
+        planned = plan_shot_media(timeline, media_dir, out) if media_dir is not None else []
+        name = timeline.project.title or out.stem
+        cues = caption_cues(timeline)
+        for path, writer in sidecars:
+            temp = path.with_name(f".{path.name}.partial")
+            staged.append((temp, path))
+            if writer in (write_srt, write_vtt):
+                writer(cues, timeline.fps, temp)
+            else:
+                writer(timeline, planned, temp, name=name)
         report = render_animatic(
             timeline,
             media,
-            Path(request.out),
+            out,
             ComposeOptions(size, request.burn_captions, request.burn_info, request.motion),
             audio=audio,
             shot_media_dir=media_dir,
@@ -108,20 +129,21 @@ def export_animatic(
             progress=progress,
             cancelled=cancelled,
         )
+        for temp, path in staged:
+            os.replace(temp, path)
     except BaseException:
-        if made_dir and not any(media_dir.iterdir()):
+        for temp, _path in staged:
+            temp.unlink(missing_ok=True)
+        if made_dir and media_dir.is_dir() and not any(media_dir.iterdir()):
             media_dir.rmdir()
         raise
     finally:
         audio.close()
-    result = ExportReport([report.out], report.frames, report.seconds, [item.path for item in report.shot_media])
-    name = timeline.project.title or Path(request.out).stem
-    for path, writer in editorial:
-        writer(timeline, report.shot_media, path, name=name)
-        result.written.append(path)
-    cues = caption_cues(timeline)
-    for path, writer in ((request.srt, write_srt), (request.vtt, write_vtt)):
-        if path is not None:
-            writer(cues, timeline.fps, Path(path))
-            result.written.append(Path(path))
-    return result
+    return ExportReport(
+        [report.out, *(path for _temp, path in staged)], report.frames, report.seconds, [item.path for item in report.shot_media]
+    )
+
+
+def _check(cancelled: Callable[[], bool] | None) -> None:
+    if cancelled is not None and cancelled():
+        raise Cancelled()

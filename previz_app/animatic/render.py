@@ -25,7 +25,7 @@ from ..engine.base import Cancelled
 from ..store.media import MediaStore
 from .audio import AudioMix
 from .compose import ComposeOptions, FrameComposer
-from .encode import VideoWriter
+from .encode import VideoWriter, commit_all
 from .picture import Picture, ShotFrames
 from .timeline import ShotMedia, Timeline
 
@@ -62,13 +62,16 @@ def render_animatic(
 ) -> RenderReport:
     """Render `timeline` into `out` (.mp4, .mov or a folder of PNGs, see
     `encode.VideoWriter`); with `shot_media_dir`, also each shot's clean frames with
-    handles as `<shot number>.mp4` there (`.mov` beside a .mov).
+    handles there, as `plan_shot_media` names them.
 
     `options.draft_chroma` None means: draft colour for an .mp4 at least
     `DRAFT_CHROMA_WIDTH` wide, full colour otherwise. `progress(done, total)` and
     `cancelled()` are called on the calling thread as frames are finished (progress
     at most about ten times a second, and once at the end). Nothing is moved into
-    place until every frame is done. Raises Cancelled when cancelled, ValueError
+    place until every frame is done, and then all outputs go in together or none
+    (`encode.commit_all`). `sources` replace some shots' frames (see FrameComposer);
+    workers may draw different shots' sources at the same time, never one source
+    from two threads at once. Raises Cancelled when cancelled, ValueError
     (MissingMediaError, audio.AudioError) for bad input or media; in every case no
     partial file is left behind and existing outputs stay as they were.
     """
@@ -77,17 +80,18 @@ def render_animatic(
         raise ValueError("nothing to render: the timeline is empty")
     if shot_media_dir is not None and not Path(shot_media_dir).is_dir():
         raise ValueError(f"cannot write shot media into {shot_media_dir}: the folder does not exist")
+    plan = plan_shot_media(timeline, Path(shot_media_dir), Path(out)) if shot_media_dir is not None else None
     if options.draft_chroma is None:
         options = replace(options, draft_chroma=Path(out).suffix.lower() == ".mp4" and options.size[0] >= DRAFT_CHROMA_WIDTH)
     cores = _cores()
     # A composer needs about as much CPU per frame as x264 at its fastest: two on
     # two cores, half the cores on bigger machines (x264 gets the rest).
     workers = 1 if cores == 1 else min(MAX_COMPOSERS, max(2, cores // 2))
-    given = _serialized(sources)
+    given = _one_at_a_time(sources)
     composers = [FrameComposer(timeline, media, options, given) for _ in range(workers)]
     sound = audio if audio is not None and audio.has_sound else None
     writer = VideoWriter(out, options.size, timeline.fps, audio.sample_rate if audio is not None else None, threads=max(1, cores - workers))
-    job = _Job(timeline, options, writer, sound, shot_media_dir, workers)
+    job = _Job(timeline, options, writer, sound, plan, workers)
     threads = [
         threading.Thread(target=job.compose, args=(index, composer), name=f"animatic-compose-{index}", daemon=True)
         for index, composer in enumerate(composers)
@@ -116,10 +120,9 @@ class _Job:
     """What the threads of one render share: the queues, the writers, how far the
     encoder is, and the first failure (which stops everyone)."""
 
-    def __init__(self, timeline: Timeline, options: ComposeOptions, writer: VideoWriter, sound: AudioMix | None, media_dir: Path | None, workers: int) -> None:
+    def __init__(self, timeline: Timeline, options: ComposeOptions, writer: VideoWriter, sound: AudioMix | None, plan: list[ShotMedia] | None, workers: int) -> None:
         self.timeline, self.options, self.writer, self.sound = timeline, options, writer, sound
-        self.media_dir = Path(media_dir) if media_dir is not None else None
-        self.suffix = ".mov" if writer.kind == "mov" else ".mp4"
+        self.plan = plan  # the shots' media, None when none are written
         self.total = timeline.total_frames
         self.queues: list[queue.Queue] = [queue.Queue(QUEUE_FRAMES) for _ in range(workers)]
         self.done = 0
@@ -127,8 +130,7 @@ class _Job:
         self.failure: BaseException | None = None
         self.stopping = threading.Event()
         self.shots: dict[int, VideoWriter] = {}  # per-shot writers still receiving frames
-        self.finished: list[tuple[VideoWriter, ShotMedia]] = []
-        self.committed: list[Path] = []
+        self.finished: list[VideoWriter] = []  # per-shot writers done, in film order
 
     def compose(self, worker: int, composer: FrameComposer) -> None:
         """Compose every `workers`-th frame from `worker` on."""
@@ -138,7 +140,7 @@ class _Job:
                 if self.stopping.is_set():
                     return
                 picture = composer.picture(frame)
-                clean = [(index, composer.raw(index, local)) for index, local in composer.clean_frames(frame)] if self.media_dir else []
+                clean = [(index, composer.raw(index, local)) for index, local in composer.clean_frames(frame)] if self.plan else []
                 if not self._put(self.queues[worker], (picture, clean)):
                     return
         except BaseException as exc:  # handed to the watching thread
@@ -206,52 +208,74 @@ class _Job:
             self.changed.notify_all()
 
     def _write_shot(self, index: int, picture: Picture) -> None:
-        item = self.timeline.shots[index]
+        planned = self.plan[index]
         writer = self.shots.get(index)
         if writer is None:
-            path = self.media_dir / f"{_file_name(item.number)}{self.suffix}"
-            writer = self.shots[index] = VideoWriter(path, self.options.size, self.timeline.fps, None, threads=1)
+            writer = self.shots[index] = VideoWriter(planned.path, self.options.size, self.timeline.fps, None, threads=1)
         writer.write(picture)
-        if writer.frames == item.head + item.frames + item.tail:
-            writer.finish()  # closed now, moved into place with the rest at the end
+        if writer.frames == planned.head + planned.frames + planned.tail:
+            writer.finish()  # closed now (an open encoder holds memory), moved into place at the end
             del self.shots[index]
-            self.finished.append((writer, ShotMedia(item.shot.id, writer.path, item.head, item.frames, item.tail)))
+            self.finished.append(writer)
 
     def commit(self) -> list[ShotMedia]:
-        """Move every output into place: the shots' media first, the animatic last."""
-        if self.shots:
-            raise ValueError(f"shot {self.timeline.shots[min(self.shots)].number} did not get all its frames")
-        for writer, _media in self.finished:
-            self.committed.append(writer.commit())
-        self.committed.append(self.writer.commit())
-        return [media for _writer, media in self.finished]
+        """Move every output into place, all or none (see `encode.commit_all`)."""
+        done = {writer.path for writer in self.finished}
+        for index, planned in enumerate(self.plan or []):
+            if planned.path not in done:
+                raise ValueError(f"shot {self.timeline.shots[index].number} did not get all its frames")
+        commit_all([*self.finished, self.writer])
+        return list(self.plan or [])
 
     def stop(self) -> None:
         self.stopping.set()
 
     def abort(self) -> None:
-        """Remove every output of this render. Call once the threads have ended."""
-        for writer in [self.writer, *self.shots.values(), *(writer for writer, _media in self.finished)]:
+        """Remove every temporary output of this render (committed ones are no
+        longer its to remove). Call once the threads have ended."""
+        for writer in [self.writer, *self.shots.values(), *self.finished]:
             writer.abort()
-        for path in self.committed:  # only when a later commit failed
-            path.unlink(missing_ok=True)
 
 
-class _Serialized:
-    """A given source shared by the workers: its frames are drawn one at a time,
-    since sources keep caches (and may share them between shots)."""
+class _OneAtATime:
+    """A given source shared by the workers: it is drawn by one thread at a time,
+    since a source keeps caches (a shot's last frame, its decoded keys)."""
 
-    def __init__(self, source: ShotFrames, lock: threading.Lock) -> None:
-        self._source, self._lock = source, lock
+    def __init__(self, source: ShotFrames) -> None:
+        self._source, self._lock = source, threading.Lock()
 
     def picture(self, index: int) -> Picture:
         with self._lock:
             return self._source.picture(index)
 
 
-def _serialized(sources: dict[int, ShotFrames] | None) -> dict[int, ShotFrames]:
-    lock = threading.Lock()
-    return {index: _Serialized(source, lock) for index, source in (sources or {}).items()}
+def _one_at_a_time(sources: dict[int, ShotFrames] | None) -> dict[int, ShotFrames]:
+    # A lock for each shot: workers drawing different shots (a dissolve, the
+    # frames around a cut) do not wait for each other.
+    return {index: _OneAtATime(source) for index, source in (sources or {}).items()}
+
+
+def plan_shot_media(timeline: Timeline, media_dir: Path, out: Path) -> list[ShotMedia]:
+    """The per-shot media files `render_animatic(timeline, ..., out, shot_media_dir=
+    media_dir)` writes, in film order: `media_dir / "0001_<shot number>.mp4"`, the
+    four-digit position in the film first (shot numbers repeat across scenes, and
+    the position sorts in an editor's bin) and the number made file-safe; `.mov`
+    (ProRes) beside a .mov `out`, `.mp4` otherwise. Each gives the shot's handles
+    (`head`, `tail`) and `frames`. Touches no file. Raises ValueError when two
+    names would clash (in a case-insensitive file system too) or one is `out`.
+    """
+    media_dir, out = Path(media_dir), Path(out)
+    suffix = ".mov" if out.suffix.lower() == ".mov" else ".mp4"
+    width = max(4, len(str(len(timeline.shots))))
+    planned, seen = [], {os.path.normcase(os.path.abspath(out)).casefold(): "the animatic"}
+    for index, item in enumerate(timeline.shots):
+        path = media_dir / f"{index + 1:0{width}d}_{_file_name(item.number)}{suffix}"
+        key = os.path.normcase(os.path.abspath(path)).casefold()
+        if key in seen:
+            raise ValueError(f"shot {item.number}'s media file {path.name} would overwrite {seen[key]}; choose another output name")
+        seen[key] = f"shot {item.number}'s media file"
+        planned.append(ShotMedia(item.shot.id, path, item.head, item.frames, item.tail))
+    return planned
 
 
 def _file_name(number: str) -> str:

@@ -94,6 +94,33 @@ def test_an_unreadable_hero_file_says_it_cannot_be_read(film):
         frames.picture(item.start)
 
 
+def test_without_the_media_check_a_missing_or_broken_hero_fails_only_its_own_shot(film):
+    timeline = build_timeline(film.db)
+    first, missing, broken, last = timeline.shots
+    intact = FrameComposer(timeline, film.media, ComposeOptions(SIZE, motion="still"))
+    expected = {frame: intact.picture(frame).y for frame in (first.start, last.start, last.end - 1)}
+    path = film.media.path(missing.hero.media_hash)
+    path.unlink()
+    film.media.path(broken.hero.media_hash).write_bytes(b"not a picture")
+    with pytest.raises(MissingMediaError, match=f"shot {missing.number}:"):
+        FrameComposer(timeline, film.media, ComposeOptions(SIZE, motion="still"))  # an export checks up front
+    frames = FrameComposer(timeline, film.media, ComposeOptions(SIZE, motion="still"), check_media=False)
+    for frame, luma in expected.items():  # the other shots play as before
+        assert np.array_equal(frames.picture(frame).y, luma)
+    for frame in (missing.start, missing.end - 1):  # every time, not only the first
+        with pytest.raises(MissingMediaError, match=f"shot {missing.number}: .*{path.name}.* missing"):
+            frames.picture(frame)
+    with pytest.raises(MissingMediaError, match=f"shot {broken.number}: .* cannot be read"):
+        frames.picture(broken.start)
+    assert np.array_equal(frames.picture(last.start).y, expected[last.start])
+    # Redrawn from its recipe, a shot whose hero file is gone still says so when drawn.
+    assert missing.natively_animated
+    redrawn = FrameComposer(timeline, film.media, ComposeOptions(SIZE, motion="auto"), check_media=False)
+    assert redrawn.picture(first.start).size == SIZE
+    with pytest.raises(MissingMediaError, match=f"shot {missing.number}: .*{path.name}.* missing"):
+        redrawn.picture(missing.start)
+
+
 def test_auto_motion_redraws_a_blocking_hero_and_still_motion_moves_over_it(film):
     shot = shots.list_shots(film.db)[0]
     edit(film, shot, movement="dolly_in")

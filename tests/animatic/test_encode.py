@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from previz_app.animatic.encode import VideoWriter
+from previz_app.animatic import encode
+from previz_app.animatic.encode import VideoWriter, commit_all
 from previz_app.animatic.picture import Picture
 
 SIZE = (320, 136)
@@ -165,3 +166,84 @@ def test_bad_requests_are_refused(tmp_path):
         with pytest.raises(ValueError, match="no frames"):
             VideoWriter(tmp_path / "empty.mp4", SIZE, Fraction(24)).commit()
     assert sorted(path.name for path in tmp_path.iterdir()) == ["cut.mov"]
+
+
+def previous_outputs(folder):
+    """Last week's outputs: two files and a PNG folder, with recognisable contents."""
+    (folder / "cut.mp4").write_bytes(b"last week's cut")
+    (folder / "shot.mov").write_bytes(b"last week's shot")
+    (folder / "frames").mkdir()
+    (folder / "frames" / "frame_000001.png").write_bytes(b"last week's frame")
+    return snapshot(folder)
+
+
+def snapshot(folder):
+    """Every file under `folder` (hidden ones too) and its bytes."""
+    return {str(path.relative_to(folder)): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+def writers_for(folder, frames=3):
+    made = []
+    for name in ("shot.mov", "frames", "cut.mp4"):
+        writer = VideoWriter(folder / name, SIZE, Fraction(24), audio_rate=None)
+        for picture in pictures(frames):
+            writer.write(picture)
+        made.append(writer)
+    return made
+
+
+@pytest.mark.parametrize("failing", ["shot.mov", "frames", "cut.mp4"])
+def test_commit_all_puts_every_old_output_back_when_one_move_fails(tmp_path, monkeypatch, failing):
+    before = previous_outputs(tmp_path)
+    real = encode._replace
+
+    def replace(temp, target):
+        if target.name == failing:
+            raise OSError(28, "No space left on device")
+        real(temp, target)
+
+    monkeypatch.setattr(encode, "_replace", replace)
+    with pytest.raises(OSError, match="No space left"):
+        commit_all(writers_for(tmp_path))
+    # Old outputs back in place, byte for byte; no new output, temporary or set-aside copy left.
+    assert snapshot(tmp_path) == before
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["cut.mp4", "frames", "shot.mov"]
+
+
+def test_commit_all_renames_nothing_until_every_output_is_finished(tmp_path, monkeypatch):
+    before = previous_outputs(tmp_path)
+    real = VideoWriter.finish
+
+    def finish(writer):
+        if writer.path.name == "cut.mp4":  # the last one, as a render commits its animatic
+            raise OSError(28, "No space left on device")
+        real(writer)
+
+    writers = writers_for(tmp_path)
+    monkeypatch.setattr(VideoWriter, "finish", finish)
+    with pytest.raises(OSError, match="No space left"):
+        commit_all(writers)
+    assert snapshot(tmp_path) == before
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["cut.mp4", "frames", "shot.mov"]
+
+
+def test_commit_all_replaces_every_output_and_leaves_nothing_else(tmp_path):
+    previous_outputs(tmp_path)
+    assert commit_all(writers_for(tmp_path, frames=2)) == [tmp_path / "shot.mov", tmp_path / "frames", tmp_path / "cut.mp4"]
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["cut.mp4", "frames", "shot.mov"]
+    for name in ("cut.mp4", "shot.mov"):
+        with av.open(str(tmp_path / name)) as container:
+            assert container.streams.video[0].frames == 2
+    assert sorted(path.name for path in (tmp_path / "frames").iterdir()) == ["frame_000001.png", "frame_000002.png"]
+    assert Image.open(tmp_path / "frames" / "frame_000001.png").size == SIZE
+
+
+def test_commit_all_refuses_two_writers_with_one_target(tmp_path):
+    (tmp_path / "cut.mp4").write_bytes(b"last week's cut")
+    first, second = VideoWriter(tmp_path / "cut.mp4", SIZE, Fraction(24)), VideoWriter(tmp_path / "cut.mp4", SIZE, Fraction(24))
+    for writer in (first, second):
+        writer.write(pictures(1)[0])
+    with pytest.raises(ValueError, match="two outputs would be written to .*cut.mp4"):
+        commit_all([first, second])
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["cut.mp4"]
+    assert (tmp_path / "cut.mp4").read_bytes() == b"last week's cut"

@@ -51,8 +51,9 @@ def test_everything_is_written_and_reads_back(film, tmp_path):
     assert [clip.source_range.duration.to_frames() for clip in clips] == [item.frames for item in timeline.shots]
     assert any(marker.name == "hold on the kettle" for marker in clips[0].markers)
     media_dir = out / "film_media"
-    for item, clip in zip(timeline.shots, clips):
-        with av.open(str(media_dir / f"{item.number}.mp4")) as shot_file:
+    for item, clip, shot_media in zip(timeline.shots, clips, report.shot_media):
+        assert shot_media.parent == media_dir
+        with av.open(str(shot_media)) as shot_file:
             frames = sum(1 for _ in shot_file.decode(video=0))
         assert frames == item.head + item.frames + item.tail
         assert clip.source_range.start_time.to_frames() == item.head
@@ -87,9 +88,30 @@ def test_a_missing_hero_file_names_the_shot_before_anything_is_written(film, tmp
     assert not any(tmp_path.glob("*film*"))
 
 
+def test_a_timeline_that_cannot_be_written_fails_before_the_video_is_replaced(film, tmp_path, monkeypatch):
+    from previz_app.animatic import export
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "film.mp4").write_bytes(b"last week's cut")
+
+    def refuse(timeline, media, path, name=None):
+        raise PermissionError(f"cannot write {path.name}")
+
+    monkeypatch.setattr(export, "write_edl", refuse)
+    request = AnimaticExport(out=out / "film.mp4", size=SIZE, otio=out / "film.otio", edl=out / "film.edl")
+    with pytest.raises(PermissionError):
+        export_animatic(film.db, film.media, request)
+    assert (out / "film.mp4").read_bytes() == b"last week's cut"
+    assert sorted(path.name for path in out.iterdir()) == ["film.mp4"]
+
+
 def test_bad_requests_are_refused_up_front(film, tmp_path):
     with pytest.raises(ValueError, match="does not exist"):
         export_animatic(film.db, film.media, AnimaticExport(out=tmp_path / "nowhere" / "film.mp4"))
+    (tmp_path / "taken.srt").mkdir()
+    with pytest.raises(ValueError, match="it is a folder"):
+        export_animatic(film.db, film.media, AnimaticExport(out=tmp_path / "film.mp4", srt=tmp_path / "taken.srt"))
     with pytest.raises(ValueError, match="unknown motion"):
         export_animatic(film.db, film.media, AnimaticExport(out=tmp_path / "film.mp4", motion="wild"))
 

@@ -9,13 +9,17 @@ import av
 import numpy as np
 import pytest
 
+from previz_app.animatic import encode, render
 from previz_app.animatic.audio import AudioMix, import_audio
 from previz_app.animatic.compose import ComposeOptions, FrameComposer, MissingMediaError
+from previz_app.animatic.encode import VideoWriter
 from previz_app.animatic.picture import Picture
-from previz_app.animatic.render import render_animatic
-from previz_app.animatic.timeline import build_timeline
+from previz_app.animatic.render import plan_shot_media, render_animatic
+from previz_app.animatic.timeline import Timeline, build_timeline, place_shots
+from previz_app.domain.model import Project, Scene, Shot
 from previz_app.engine.base import Cancelled
 from previz_app.store import operations, settings, shots
+from previz_app.store.media import MediaStore
 from tests.animatic.heroes import give_heroes
 
 SIZE = (320, 136)
@@ -85,8 +89,9 @@ def test_shot_media_hold_clean_frames_with_handles(film, out):
     media.mkdir()
     options = ComposeOptions(SIZE, burn_info=True)
     report = render_animatic(timeline, film.media, out / "film.mp4", options, shot_media_dir=media)
-    assert [item.path.name for item in report.shot_media] == [f"{item.number}.mp4" for item in timeline.shots]
-    assert sorted(path.name for path in media.iterdir()) == sorted(f"{item.number}.mp4" for item in timeline.shots)
+    assert report.shot_media == plan_shot_media(timeline, media, out / "film.mp4")
+    assert [item.path.name for item in report.shot_media] == [f"{n + 1:04d}_{item.number}.mp4" for n, item in enumerate(timeline.shots)]
+    assert sorted(path.name for path in media.iterdir()) == [item.path.name for item in report.shot_media]
     first, second = report.shot_media[:2]
     assert (first.head, first.frames, first.tail) == (0, 12, 3) and (second.head, second.frames, second.tail) == (3, 12, 0)
     assert first.shot_id == listed[0].id
@@ -193,3 +198,128 @@ def test_sound_is_mixed_in_and_silence_is_a_track_too(film, out):
     name, samples = audio_samples(report.out)
     assert name == "aac" and np.abs(samples).max() == 0
     assert samples.shape[-1] >= 42 * 2000
+
+
+def snapshot(folder):
+    """Every file under `folder` (hidden ones too) and its bytes."""
+    return {str(path.relative_to(folder)): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+@pytest.mark.parametrize("stage", ["finish", "rename"])
+def test_a_failed_final_commit_keeps_the_previous_export_whole(film, out, monkeypatch, stage):
+    timeline = build_timeline(film.db)
+    media = out / "media"
+    media.mkdir()
+    render_animatic(timeline, film.media, out / "film.mp4", ComposeOptions(SIZE), shot_media_dir=media)  # last week's
+    before = snapshot(out)
+    assert len(before) == 1 + len(timeline.shots)
+    if stage == "rename":
+        real_replace = encode._replace
+
+        def replace(temp, target):
+            if target.name == "film.mp4":  # the animatic goes in last
+                raise OSError(28, "No space left on device")
+            real_replace(temp, target)
+
+        monkeypatch.setattr(encode, "_replace", replace)
+    else:
+        real_finish = VideoWriter.finish
+
+        def finish(writer):
+            if writer.path.name == "film.mp4":  # its faststart rewrite runs out of disk
+                raise OSError(28, "No space left on device")
+            real_finish(writer)
+
+        monkeypatch.setattr(VideoWriter, "finish", finish)
+    with pytest.raises(OSError, match="No space left"):
+        render_animatic(timeline, film.media, out / "film.mp4", ComposeOptions(SIZE, motion="still"), shot_media_dir=media)
+    assert snapshot(out) == before  # every shot file and the animatic as they were; nothing else left
+
+
+class Solid:
+    """A shot's frames: flat grey at luma `value`."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def picture(self, index):
+        picture = Picture.black(SIZE)
+        picture.y[:] = self.value
+        return picture
+
+
+def numbered_timeline(shot_list, fps=24.0):
+    """A timeline of (scene number, shot number, seconds) with no media at all."""
+    project = Project(title="Numbers", fps=fps)
+    scenes = {}
+    placed = []
+    for position, (scene_number, number, seconds) in enumerate(shot_list):
+        scene = scenes.setdefault(scene_number, Scene(scene_number, "INT. ROOM - DAY", id=len(scenes) + 1))
+        placed.append((Shot(scene_id=scene.id, position=position, number=number, id=100 + position, duration=seconds), scene))
+    return Timeline(project, tuple(place_shots(project, placed)))
+
+
+def test_shot_media_names_never_clash_and_match_the_plan(out):
+    # Scenes 1 and 1A both have a shot 1A; "1/2" and "1_2" are the same once made file-safe.
+    timeline = numbered_timeline([("1", "1A", 0.25), ("1", "1/2", 0.25), ("1A", "1A", 0.5), ("1A", "1_2", 0.25)])
+    media = out / "media"
+    media.mkdir()
+    plan = plan_shot_media(timeline, media, out / "film.mp4")
+    assert [item.path for item in plan] == [media / name for name in ("0001_1A.mp4", "0002_1_2.mp4", "0003_1A.mp4", "0004_1_2.mp4")]
+    assert [(item.shot_id, item.head, item.frames, item.tail) for item in plan] == [(100 + n, 0, item.frames, 0) for n, item in enumerate(timeline.shots)]
+    assert {item.path.suffix for item in plan_shot_media(timeline, media, out / "film.mov")} == {".mov"}
+    assert {item.path.suffix for item in plan_shot_media(timeline, media, out / "frames")} == {".mp4"}
+    with pytest.raises(ValueError, match="0001_1A.mp4 would overwrite the animatic"):
+        plan_shot_media(timeline, media, media / "0001_1A.mp4")
+
+    values = (40, 90, 140, 190)
+    report = render_animatic(
+        timeline, MediaStore(out / "no media"), out / "film.mp4", ComposeOptions(SIZE), shot_media_dir=media,
+        sources={index: Solid(value) for index, value in enumerate(values)},
+    )
+    assert report.shot_media == plan
+    assert sorted(path.name for path in media.iterdir()) == [item.path.name for item in plan]
+    for item, value in zip(plan, values):  # each file holds its own shot, whole
+        frames = decoded_frames(item.path)
+        assert len(frames) == item.frames
+        assert all(abs(float(frame.mean()) - value) < 2 for frame in frames)
+
+
+def test_composers_draw_different_shots_at_once_but_a_shot_one_frame_at_a_time(out, monkeypatch):
+    monkeypatch.setattr(render, "_cores", lambda: 4)  # two composers: one takes even frames, one odd
+    timeline = numbered_timeline([("1", "1", 0.04), ("1", "2", 0.2)], fps=25.0)
+    assert [(item.start, item.frames) for item in timeline.shots] == [(0, 1), (1, 5)]
+    # Frame 0 (shot 1's only frame) and frame 1 (shot 2's first) are each its
+    # composer's first: each waits inside its shot's source for the other.
+    meeting = threading.Barrier(2, timeout=5)
+    overlaps = []
+
+    class Meeting(Solid):
+        def __init__(self, value, hold=None):
+            super().__init__(value)
+            self.hold, self.inside, self.other = hold, False, threading.Event()
+
+        def picture(self, index):
+            if self.inside:
+                overlaps.append(index)
+            self.inside = True
+            self.other.set()
+            try:
+                if index == 0:
+                    meeting.wait()
+                elif index == self.hold:
+                    # The other composer's next frame of this shot would come in now,
+                    # were a source ever drawn by two threads at once.
+                    self.other.clear()
+                    self.other.wait(0.5)
+                return super().picture(index)
+            finally:
+                self.inside = False
+
+    report = render_animatic(
+        timeline, MediaStore(out / "no media"), out / "film.mp4", ComposeOptions(SIZE),
+        sources={0: Meeting(60), 1: Meeting(180, hold=1)},
+    )
+    assert not meeting.broken and overlaps == []
+    frames = decoded_frames(report.out)
+    assert [round(float(frame.mean())) for frame in frames] == [60] + [180] * 5
