@@ -169,14 +169,15 @@ def run_motion(
     return latest_motion(folder.db, shot.id, hero.id)
 
 
-def ai_sources(db: Database, media: MediaStore, timeline: Timeline, size: tuple[int, int]) -> dict[int, ShotFrames]:
+def ai_sources(db: Database, media: MediaStore, timeline: Timeline, size: tuple[int, int], check_media: bool = True) -> dict[int, ShotFrames]:
     """Frames for each timeline shot whose current hero take has AI motion recorded,
     by index in `timeline.shots` (as `compose.FrameComposer` takes them), at `size`.
 
     Keys are decoded when a shot is first drawn, and only a few shots' keys stay in
     memory. Raises compose.MissingMediaError (a ValueError) naming the shot when a
     key image is missing from the media folder (and, when the shot is drawn, when
-    one cannot be read).
+    one cannot be read). With `check_media` False (the player) a missing key fails
+    only its shot, when that shot is drawn.
     """
     pairs = [(item.shot.id, item.hero.id) for item in timeline.shots if item.hero is not None]
     motions = motions_for(db, pairs)
@@ -187,7 +188,7 @@ def ai_sources(db: Database, media: MediaStore, timeline: Timeline, size: tuple[
         motion = motions.get(item.shot.id)
         if motion is None:
             continue
-        for _time, digest in motion.keyframes:
+        for _time, digest in motion.keyframes if check_media else ():
             if not media.path(digest).is_file():
                 raise MissingMediaError(
                     f"shot {item.number}: the AI motion key {media.path(digest)} is missing; "

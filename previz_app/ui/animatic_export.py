@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, QThreadPool, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QThreadPool, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QDialog, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QProgressBar,
@@ -34,7 +34,8 @@ class ExportRunner(QObject):
     """Runs one export at a time on a thread of its own (it takes minutes; the shared
     pool stays free for thumbnails and imports), with its own database connection.
     Exactly one of `succeeded`, `failed`, `cancelled` follows a start, then `ended`; a
-    start refused because an export is running gets `failed` alone."""
+    start refused because an export is running gets `failed` alone, and an export let
+    go by `cancel_and_wait` gets none."""
 
     started = Signal()
     progressed = Signal(int, int)  # frames done, frames in all
@@ -61,6 +62,8 @@ class ExportRunner(QObject):
         folder, export = self.folder, self._export
 
         def work(control: TaskControl) -> ExportReport:
+            if control.cancelled:
+                raise Cancelled()  # cancelled before it began: the project may be closed
             db = folder.connect()
             try:
                 # render_animatic reports about ten times a second: few queued events.
@@ -81,14 +84,36 @@ class ExportRunner(QObject):
     def cancel_and_wait(self, timeout_ms: int = CLOSE_WAIT_MS) -> bool:
         """Cancel a running export and wait, deaf to user input, until its result is in
         and its thread has let go of the project (the project is closing). True when
-        nothing is left running."""
+        nothing is left running. False when the export did not stop in time: it is let
+        go to end on its own (it touches only its own connection and the output
+        files), and nothing here waits for it or hears from it again."""
         if self._task is None:
             return True
         self._task.cancel()
         deadline = time.monotonic() + timeout_ms / 1000
-        if not wait_for_tasks([self._task], timeout_ms):
-            return False
-        return self.pool.waitForDone(max(0, int((deadline - time.monotonic()) * 1000)))
+        if wait_for_tasks([self._task], timeout_ms) and self.pool.waitForDone(max(0, int((deadline - time.monotonic()) * 1000))):
+            return True
+        self._let_go()
+        return False
+
+    def _let_go(self) -> None:
+        # ~QThreadPool waits for its runnable: deleting this runner (or a gc of its
+        # pool) would freeze the GUI until the export noticed the cancel. The
+        # application holds the pool, and the task that says when the thread is done,
+        # until then.
+        task, pool = self._task, self.pool
+        self._task = None
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(1)
+        holder = QCoreApplication.instance()
+        pool.setParent(holder)
+        if not task.running:  # its result is in; its thread is a moment from done
+            pool.deleteLater()
+            return
+        for signal in (task.progressed, task.succeeded, task.failed, task.ended):
+            signal.disconnect()
+        task.setParent(holder)
+        task.ended.connect(pool.deleteLater)
 
     def _on_succeeded(self, report: ExportReport) -> None:
         self.succeeded.emit(report)

@@ -190,7 +190,9 @@ class PlayerView(QWidget):
         if timeline is not None:
             self.frames.set_size(preview_size(timeline.project.aspect_ratio, pixel_ratio=self.devicePixelRatioF()))
         self.frames.set_timeline(timeline)
-        self.strip.set_timeline(timeline)
+        # An edit made while this was read comes with the next read (the strip keeps
+        # drawing a retime it has not seen yet until then).
+        self.strip.set_timeline(timeline, settled=not (self._again or self._dirty))
         self.transport.set_range(0 if timeline is None else timeline.total_frames, timeline.fps if timeline else Fraction(24))
         self.displayed_frame = None
         if timeline is None:
@@ -247,6 +249,11 @@ class PlayerView(QWidget):
             self.screen.show_image(image)
             return
         error = self.frames.error(frame)
+        if error is not None:
+            # Black and the reason, not a picture from another shot: the frame is not late.
+            self.displayed_frame = frame
+            self.screen.show_image(None, f"Frame {frame} cannot be drawn: {error}")
+            return
         if self.transport.playing and self._missed != frame:
             self._missed = frame
             self.dropped_frames += 1
@@ -254,17 +261,15 @@ class PlayerView(QWidget):
         nearest = self.frames.nearest_cached(frame, direction)
         if nearest is not None:
             self.displayed_frame = nearest[0]
-            self.screen.show_image(nearest[1], error or "")
-        elif error:
-            self.screen.show_image(None, error)
+            self.screen.show_image(nearest[1])
 
     def _on_frame_ready(self, frame: int) -> None:
         if frame == self.transport.playhead and self.displayed_frame != frame:
             self._show(frame, 1)
 
-    def _on_frame_failed(self, frame: int, message: str) -> None:
+    def _on_frame_failed(self, frame: int, _message: str) -> None:
         if frame == self.transport.playhead:
-            self.screen.show_image(self.screen.image, f"Frame {frame} cannot be drawn: {message}")
+            self._show(frame, 1)
 
     def _on_scrubbed(self, frame: int) -> None:
         self.transport.pause()

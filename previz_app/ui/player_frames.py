@@ -1,6 +1,8 @@
 """Frames for the animatic player: rendered ahead of the playhead on a thread of their
 own into a bounded least-recently-used cache of QImages, so playback only copies
-pixels. The composer is not thread-safe; the render thread makes and owns its own."""
+pixels. The composer is not thread-safe; the render thread makes and owns its own,
+once per timeline: when it cannot be made, every frame of that timeline fails with
+the reason, without trying again frame by frame."""
 
 from __future__ import annotations
 
@@ -26,7 +28,9 @@ FrameFunction = Callable[[int], Image.Image]
 FrameSource = Callable[[Timeline, tuple[int, int]], FrameFunction]
 
 PREVIEW_WIDTH = 640  # logical pixels; times the screen's pixel density
-MAX_PREVIEW_WIDTH = 1280  # drawing costs grow with the area; playback must keep up
+# Device pixels. Drawing costs grow with the area: at 1280 a blocking move takes ~47 ms
+# a frame and one render thread drops frames at 24 fps. Qt scales the picture up.
+MAX_PREVIEW_WIDTH = 960
 CACHE_BUDGET = 256 * 2**20  # bytes of frames kept
 MIN_CACHE_FRAMES = 8
 
@@ -34,16 +38,17 @@ MIN_CACHE_FRAMES = 8
 def composer_source(folder: ProjectFolder, burn_info: bool = False) -> FrameSource:
     """Frames as the export draws them (transitions, camera moves, blocking redrawn per
     frame, recorded AI motion) at the preview size: one `FrameComposer` per timeline,
-    made on the calling thread, which reads the AI motion with a connection of its own."""
+    made on the calling thread, which reads the AI motion with a connection of its own.
+    A missing hero file fails only its shot's frames (the rest of the film plays)."""
 
     def make(timeline: Timeline, size: tuple[int, int]) -> FrameFunction:
         db = folder.connect()
         try:
-            sources = ai_sources(db, folder.media, timeline, size)
+            sources = ai_sources(db, folder.media, timeline, size, check_media=False)
         finally:
             db.close()
         options = ComposeOptions(size=size, burn_info=burn_info, motion="auto")
-        return FrameComposer(timeline, folder.media, options, sources).image
+        return FrameComposer(timeline, folder.media, options, sources, check_media=False).image
 
     return make
 
@@ -244,6 +249,7 @@ class FrameRenderer(QObject):
 
     def _run(self) -> None:
         frames: FrameFunction | None = None
+        broken = ""  # why no frames can be made for `made_for`
         made_for = -1
         while True:
             with self._cond:
@@ -254,14 +260,23 @@ class FrameRenderer(QObject):
                 if self._stopping:
                     return
             version, frame, timeline, size, source = job
-            try:
-                if made_for != version:
-                    frames, made_for = None, -1
-                    frames, made_for = source(timeline, size), version
-                image = qimage_from_pil(frames(frame))
-            except Exception as exc:  # noqa: BLE001 - any failure is the user's to see, not a dead thread
-                logger.debug("player frame %s failed", frame, exc_info=True)
-                message = str(exc) or type(exc).__name__
+            if made_for != version:
+                # Made once per version, failed or not: making it stats every hero and
+                # reads the AI motion, too much to repeat for each frame ahead.
+                frames, broken, made_for = None, "", version
+                try:
+                    frames = source(timeline, size)
+                except Exception as exc:  # noqa: BLE001 - the user's to see, not a dead thread
+                    logger.debug("player frames cannot be made", exc_info=True)
+                    broken = _reason(exc)
+            message = broken
+            if frames is not None:
+                try:
+                    image = qimage_from_pil(frames(frame))
+                except Exception as exc:  # noqa: BLE001 - as above
+                    logger.debug("player frame %s failed", frame, exc_info=True)
+                    message = _reason(exc)
+            if message:
                 with self._cond:
                     if version != self._version:
                         continue
@@ -309,6 +324,10 @@ class FrameRenderer(QObject):
     def _on_failed(self, version: int, frame: int, message: str) -> None:
         if version == self._version:
             self.failed.emit(frame, message)
+
+
+def _reason(exc: Exception) -> str:
+    return str(exc) or type(exc).__name__
 
 
 def _line_bytes(width: int) -> int:

@@ -1,7 +1,11 @@
 """The timeline strip under the player: every shot a box as wide as its frames, with
 its hero thumbnail and number, and the playhead. Click or drag to scrub; drag a
 shot's right edge to retime it (one undoable edit on release). One widget paints it
-all, the shots in view only, so a 2,000-shot film costs what its visible part does."""
+all, the shots in view only, so a 2,000-shot film costs what its visible part does.
+
+Timelines are read again in the background while the user works (a take lands during
+a generation batch, an edit elsewhere): an edge drag survives them, following its shot,
+and a released edit stays drawn until a timeline that holds it comes back."""
 
 from __future__ import annotations
 
@@ -23,6 +27,7 @@ from .thumbnails import ThumbnailCache
 
 STRIP_HEIGHT = 64
 EDGE_GRAB_PX = 4  # how near a shot's right edge the pointer grabs it
+MIN_THUMBNAIL_PX = 8  # narrower shots show no hero frame: nothing of it could be seen
 MAX_PIXELS_PER_FRAME = 24.0
 ZOOM_STEP = 1.5
 SCENE_GREYS = (QColor(70, 70, 76), QColor(58, 58, 64))
@@ -49,6 +54,16 @@ class _EdgeDrag:
     delta: int = 0
 
 
+@dataclass(frozen=True)
+class _PendingEdit:
+    """A released retime, drawn until a timeline holding it arrives."""
+
+    index: int
+    shot_id: int
+    frames: int
+    seconds: float
+
+
 class TimelineStripView(QAbstractScrollArea):
     """Shots to scale along a horizontal scroll; `scrubbed(frame)` when the user clicks
     or drags on it. Ctrl+wheel zooms around the pointer; zoomed all the way out the
@@ -67,7 +82,8 @@ class TimelineStripView(QAbstractScrollArea):
         self._scene_start: list[bool] = []
         self._grey: list[QColor] = []
         self._drag: _EdgeDrag | None = None
-        self._pending: tuple[int, int] | None = None  # (index, delta) shown until the edit comes back
+        self._pending: _PendingEdit | None = None
+        self._by_digest: dict[str, list[int]] = {}  # hero media -> the shots showing it
         self._scrubbing = False
         self.setFixedHeight(STRIP_HEIGHT + self.horizontalScrollBar().sizeHint().height() + 2 * self.frameWidth())
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -79,11 +95,37 @@ class TimelineStripView(QAbstractScrollArea):
 
     # -- what it shows -----------------------------------------------------------------
 
-    def set_timeline(self, timeline: Timeline | None) -> None:
+    def set_timeline(self, timeline: Timeline | None, settled: bool = True) -> None:
+        """Show `timeline`. An edge drag in progress goes on over its shot's new place.
+        A released edit stays drawn until `timeline` holds it, or until a `settled`
+        timeline (read after the edit; no newer read coming) says otherwise (undone,
+        say); an unsettled one may have been read before the edit landed."""
         self.timeline = timeline
-        self._drag, self._pending = None, None
-        # Scenes alternate two greys; each scene's first shot carries a marker.
         shots = timeline.shots if timeline is not None else ()
+        where = {item.shot.id: index for index, item in enumerate(shots)}
+        drag = self._drag
+        if drag is not None:
+            index = where.get(drag.shot_id)
+            if index is None:
+                self._drag = None  # its shot is gone
+            else:
+                # The edit on release is the new length from this timeline's duration.
+                item = shots[index]
+                drag.index, drag.frames, drag.seconds = index, item.frames, item.shot.duration
+                drag.delta = max(1 - drag.frames, drag.delta)
+        pending = self._pending
+        if pending is not None:
+            index = where.get(pending.shot_id)
+            landed = index is not None and math.isclose(shots[index].shot.duration, pending.seconds, rel_tol=1e-12)
+            if index is None or landed or settled:
+                self._pending = None
+            else:
+                self._pending = _PendingEdit(index, pending.shot_id, pending.frames, pending.seconds)
+        self._by_digest = {}
+        for index, item in enumerate(shots):
+            if item.hero is not None:
+                self._by_digest.setdefault(item.hero.media_hash, []).append(index)
+        # Scenes alternate two greys; each scene's first shot carries a marker.
         self._scene_start = [i == 0 or item.scene.id != shots[i - 1].scene.id for i, item in enumerate(shots)]
         self._grey, parity = [], 1
         for starts in self._scene_start:
@@ -158,13 +200,17 @@ class TimelineStripView(QAbstractScrollArea):
     def _layout(self) -> None:
         """Shot starts and lengths, with a dragged edge's change applied."""
         shots = self.timeline.shots if self.timeline is not None else ()
-        change = (self._drag.index, self._drag.delta) if self._drag is not None else self._pending
+        change = None  # (index, its frames)
+        if self._drag is not None:
+            change = (self._drag.index, self._drag.frames + self._drag.delta)
+        elif self._pending is not None:
+            change = (self._pending.index, self._pending.frames)
         self._starts, self._frames = [], []
         shift = 0
         for index, item in enumerate(shots):
             frames = item.frames
             if change is not None and index == change[0]:
-                frames += change[1]
+                frames = change[1]
             self._starts.append(item.start + shift)
             self._frames.append(frames)
             shift += frames - item.frames
@@ -235,7 +281,7 @@ class TimelineStripView(QAbstractScrollArea):
         painter.setClipRect(rect.adjusted(0, 0, -1, 0))
         digest = item.hero.media_hash if item.hero is not None else None
         aspect = self.timeline.project.aspect_ratio
-        if digest:
+        if digest and rect.width() >= MIN_THUMBNAIL_PX:
             height = rect.height() - 2
             pixmap = self.thumbnails.get(digest, height * aspect * self.devicePixelRatioF())
             if pixmap is not None:
@@ -270,8 +316,15 @@ class TimelineStripView(QAbstractScrollArea):
         painter.setPen(TEXT)
         painter.drawText(tag, Qt.AlignmentFlag.AlignCenter, label)
 
-    def _on_thumbnail_ready(self, _digest: str) -> None:
-        self.viewport().update()
+    def _on_thumbnail_ready(self, digest: str) -> None:
+        # Only the shots showing it, and of those only the ones in view: the cache
+        # serves every view of the project, and a full repaint costs every visible shot.
+        viewport = self.viewport()
+        width = viewport.width()
+        for index in self._by_digest.get(digest, ()):
+            rect = self.shot_rect(index)
+            if rect.width() >= MIN_THUMBNAIL_PX and rect.right() >= 0 and rect.left() <= width:
+                viewport.update(rect.toAlignedRect())
 
     # -- the mouse ---------------------------------------------------------------------
 
@@ -319,8 +372,8 @@ class TimelineStripView(QAbstractScrollArea):
     def _finish_drag(self) -> None:
         drag, self._drag = self._drag, None
         if drag.delta:
-            self._pending = (drag.index, drag.delta)
             seconds = retimed_seconds(drag.seconds, drag.delta, self.timeline.fps)
+            self._pending = _PendingEdit(drag.index, drag.shot_id, drag.frames + drag.delta, seconds)
             # The state's shots_changed brings the new timeline (and clears _pending).
             if not self.state.perform(EditShot(drag.shot_id, "duration", seconds)):
                 self._pending = None

@@ -99,7 +99,9 @@ class Workspace(QObject):
                 dialog.show()
                 dialog.raise_()
                 return False
-        self.animatic.close()  # cancels a running export and waits; music imports land
+        if not self.animatic.close():  # cancels a running export and waits; music imports land
+            # Let go, not waited for: it ends on its own, with its own connection.
+            self.state.report_error("An animatic export or music import was still stopping when the project closed")
         self.inspector.flush()  # shot sound imports land before the state closes
         self.inspector.takes_view.flush()
         self.queue.shutdown()

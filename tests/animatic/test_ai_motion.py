@@ -208,6 +208,9 @@ def test_a_missing_key_file_is_named(pushed_in, tiny_models, runner):
     missing.unlink()
     with pytest.raises(MissingMediaError, match=f"shot {item.number}: the AI motion key .*{missing.name} is missing"):
         ai_sources(folder.db, folder.media, build_timeline(folder.db), KEY_SIZE)
+    lenient = ai_sources(folder.db, folder.media, build_timeline(folder.db), KEY_SIZE, check_media=False)
+    with pytest.raises(MissingMediaError, match=f"shot {item.number}: an AI motion key is missing"):
+        next(iter(lenient.values())).picture(0)  # only when the shot is drawn (the player)
     folder.media.path(motion.keyframes[1][1]).write_bytes(b"not a picture")
     sources = ai_sources(folder.db, folder.media, build_timeline(folder.db), KEY_SIZE)
     with pytest.raises(MissingMediaError, match=f"shot {item.number}: an AI motion key cannot be read"):

@@ -2,6 +2,7 @@
 for, the runner renders it on its own thread and connection with progress, cancels and
 waits for it, and the menu actions open the dialogs and clear the music bed."""
 
+import dataclasses
 import sqlite3
 import threading
 import time
@@ -11,9 +12,13 @@ from pathlib import Path
 import av
 import opentimelineio as otio
 import pytest
+import shiboken6
+from PySide6.QtCore import QCoreApplication, QEvent
 from PySide6.QtGui import QKeySequence
 
-from previz_app.animatic.export import AnimaticExport, ExportReport
+from previz_app.animatic import export as export_module
+from previz_app.animatic.export import AnimaticExport, ExportReport, export_animatic
+from previz_app.animatic.picture import Picture
 from previz_app.engine.base import Cancelled
 from previz_app.store import operations as ops
 from previz_app.store import scenes, shots
@@ -133,8 +138,52 @@ def test_cancel_and_wait_stops_the_export_and_its_thread(make_runner, qtbot, tmp
     assert export.returned.is_set() and not runner.is_running()
     assert runner.pool.activeThreadCount() == 0
     assert outcomes == ["cancelled"]  # delivered before cancel_and_wait returned
-    assert not (tmp_path / "film.mp4").exists()
     assert runner.cancel_and_wait(10)  # nothing left to wait for
+
+
+class StuckExport:
+    """An export stuck in one long step: it looks at cancel only once `release` is set
+    (or after ten seconds), then reads the project through its connection."""
+
+    def __init__(self):
+        self.started, self.release, self.returned = threading.Event(), threading.Event(), threading.Event()
+        self.shot_count = None
+
+    def __call__(self, db, media, request, progress=None, cancelled=None):
+        self.started.set()
+        try:
+            self.release.wait(10)
+            self.shot_count = db.execute("SELECT count(*) FROM shots").fetchone()[0]
+            if cancelled():
+                raise Cancelled()
+            return ExportReport([], 0, Fraction(0))
+        finally:
+            self.returned.set()
+
+
+def test_an_export_that_does_not_stop_in_time_is_let_go_without_blocking(state, qtbot, tmp_path):
+    export = StuckExport()
+    runner = ExportRunner(state.folder, export)
+    heard = []
+    for name in ("succeeded", "failed", "cancelled", "ended"):
+        getattr(runner, name).connect(lambda *args, name=name: heard.append(name))
+    runner.start(AnimaticExport(tmp_path / "film.mp4"))
+    assert export.started.wait(10)
+    pool = runner.pool
+    assert not runner.cancel_and_wait(50)
+    assert not runner.is_running() and runner.pool is not pool
+    # What closing the project does: the runner and its children go, the state closes.
+    runner.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    assert not shiboken6.isValid(runner)
+    assert not export.returned.is_set()  # deleting the runner did not wait for the export
+    state.close()
+    assert shiboken6.isValid(pool)  # held until its thread is done
+    export.release.set()
+    qtbot.waitUntil(lambda: not shiboken6.isValid(pool), timeout=10_000)  # then let go
+    assert export.returned.is_set()
+    assert export.shot_count > 0  # its own connection outlived the project's
+    assert heard == []  # nobody was told anything after the runner let go
 
 
 def test_a_failed_export_reports_its_message(make_runner, qtbot, tmp_path):
@@ -204,16 +253,47 @@ def test_the_dialog_shows_an_error(make_dialog, qtbot, tmp_path):
     assert dialog.message_label.text() == "Export failed: nothing to play: the project has no shots"
 
 
-def test_the_dialogs_cancel_button_cancels(make_dialog, qtbot, tmp_path):
-    export = FakeExport(hold=True)
+def test_the_dialogs_cancel_button_stops_the_real_export_mid_render_leaving_nothing(make_dialog, qtbot, tmp_path, monkeypatch):
+    seen = threading.Event()  # the export has asked about cancel since the click
+    out = tmp_path / "out"
+    out.mkdir()
+    mid_render = []  # what the folder held when the export saw the cancel
+
+    class Waiting:
+        """The last shot's frames: they wait until the export has seen the cancel, so the
+        render cannot end first."""
+
+        def __init__(self, size):
+            self.size = size
+
+        def picture(self, index):
+            seen.wait(10)
+            return Picture.black(self.size)
+
+    monkeypatch.setattr(export_module, "ai_sources", lambda db, media, timeline, size: {len(timeline.shots) - 1: Waiting(size)})
+
+    def export(db, media, request, progress=None, cancelled=None):
+        def asked() -> bool:
+            if cancelled():
+                if not seen.is_set():
+                    mid_render.append(sorted(out.rglob("*")))
+                seen.set()
+                return True
+            return False
+
+        return export_animatic(db, media, dataclasses.replace(request, size=(128, 54)), progress, asked)
+
     dialog = make_dialog(export)
-    dialog.path_edit.setText(str(tmp_path / "film.mp4"))
-    dialog.export_button.click()
-    assert export.started.wait(10)
-    with qtbot.waitSignal(dialog.runner.cancelled, timeout=10_000):
+    dialog.path_edit.setText(str(out / "film.mp4"))
+    for check in (dialog.otio_check, dialog.srt_check):  # written first, under temporary names
+        check.setChecked(True)
+    with qtbot.waitSignal(dialog.runner.progressed, timeout=30_000):  # frames are being written
+        dialog.export_button.click()
+    with qtbot.waitSignal(dialog.runner.cancelled, timeout=30_000):
         dialog.cancel_button.click()
-    assert "cancelled" in dialog.message_label.text()
-    assert not (tmp_path / "film.mp4").exists()
+    assert seen.is_set() and mid_render[0]  # it had begun writing
+    assert dialog.message_label.text() == "Export cancelled; nothing was written."
+    assert list(out.iterdir()) == []  # no video, no timeline, no captions, no shot media
 
 
 @pytest.fixture

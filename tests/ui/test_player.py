@@ -12,6 +12,7 @@ from PIL import Image
 from PySide6.QtCore import Qt
 
 from previz_app.animatic import compose
+from previz_app.animatic.compose import MissingMediaError
 from previz_app.animatic.ai_motion import ai_sources
 from previz_app.animatic.timeline import build_timeline
 from previz_app.domain.model import Project
@@ -23,7 +24,7 @@ from previz_app.store.media import add_media
 from previz_app.store.motion import save_motion
 from previz_app.ui.images import pil_from_qimage, qimage_from_pil
 from previz_app.ui.player import PlayerView
-from previz_app.ui.player_frames import FrameRenderer, first_changed_frame, preview_size
+from previz_app.ui.player_frames import MAX_PREVIEW_WIDTH, FrameRenderer, first_changed_frame, preview_size
 from previz_app.ui.state import ProjectState
 from previz_app.ui.transport import PlaybackClock, TransportState
 
@@ -290,6 +291,51 @@ def test_a_frame_that_cannot_be_drawn_says_why(make_player, qtbot):
     assert player.screen.message == ""
 
 
+class UnmakeableSource:
+    """A frame source whose frames cannot be made at all (a damaged project), counting
+    how often it was asked to make them."""
+
+    def __init__(self):
+        self.made = 0
+
+    def __call__(self, timeline, size):
+        self.made += 1
+        raise MissingMediaError("shot 3: the AI motion key k.png is missing")
+
+
+def test_frames_that_cannot_be_made_fail_once_per_timeline_not_once_per_frame(qapp, qtbot, state):
+    timeline = build_timeline(state.db)
+    size = (64, 28)
+    source = UnmakeableSource()
+    renderer = FrameRenderer(source, budget_bytes=20 * qimage_from_pil(picture_of(0, size)).sizeInBytes())
+    failed = []
+    renderer.failed.connect(lambda frame, message: failed.append(frame))
+    try:
+        renderer.set_size(size)
+        renderer.set_timeline(timeline)
+        renderer.request(0)
+        qtbot.waitUntil(lambda: sorted(failed) == list(range(10)))  # the frames ahead, each told
+        assert renderer.error(7) == "shot 3: the AI motion key k.png is missing"
+        assert source.made == 1
+        renderer.request(40)
+        qtbot.waitUntil(lambda: len(failed) == 20)
+        assert source.made == 1
+        renderer.set_size((32, 14))  # another version of every frame: made again, once
+        renderer.request(0)
+        qtbot.waitUntil(lambda: len(failed) == 20 + renderer.ahead())
+        assert source.made == 2
+        assert renderer.cached_frames() == []
+    finally:
+        assert renderer.stop()
+
+
+def test_the_preview_is_at_most_960_device_pixels_wide():
+    assert preview_size(2.39) == (640, 268)
+    assert preview_size(2.39, pixel_ratio=1.5) == (960, 402)
+    assert preview_size(2.39, pixel_ratio=2.0) == (960, 402) == preview_size(2.39, pixel_ratio=3.0)
+    assert preview_size(1.0, pixel_ratio=2.0) == (MAX_PREVIEW_WIDTH, MAX_PREVIEW_WIDTH) == (960, 960)
+
+
 def test_a_project_without_shots_has_nothing_to_play(tmp_path, thumbnails, shown, qtbot):
     state = ProjectState(create_project(tmp_path / "Empty", Project(title="Empty")))
     player = shown(PlayerView(state, thumbnails, FakeSource(), FakeClock()), 600, 400)
@@ -357,6 +403,40 @@ def test_frames_shown_are_the_composers(make_player, state, qtbot):
     burnt = composed(True)
     assert not np.array_equal(np.asarray(burnt), np.asarray(clean))
     assert same_pixels(player.displayed_image(), qimage_from_pil(burnt))
+
+
+def test_a_missing_hero_file_fails_only_its_shots_frames(make_player, state, qtbot):
+    data = encode_png(Image.new("RGB", (478, 200), (200, 60, 60)), FrameRequest(478, 200))
+    second = build_timeline(state.db).shots[1].shot
+    digest = add_media(state.db, state.folder.media, data, "image/png")
+    state.record_take(second.id, TakeKind.imported, digest, len(data))
+    state.folder.media.path(digest).unlink()  # a damaged project
+    player = make_player(source=None)
+    timeline = player.timeline
+    assert timeline.shots[1].hero.media_hash == digest
+    options = compose.ComposeOptions(size=player.frames.size, motion="auto")
+    with pytest.raises(MissingMediaError):
+        compose.FrameComposer(timeline, state.folder.media, options)  # as an export would refuse
+    composer = compose.FrameComposer(timeline, state.folder.media, options, check_media=False)
+
+    before = timeline.shots[0].frames // 2
+    player.transport.seek(before)
+    qtbot.waitUntil(lambda: player.displayed_frame == before, timeout=30_000)
+    assert same_pixels(player.displayed_image(), qimage_from_pil(composer.image(before)))
+    assert player.screen.message == ""
+
+    inside = timeline.shots[1].start + timeline.shots[1].frames // 2
+    player.transport.seek(inside)
+    qtbot.waitUntil(lambda: player.displayed_frame == inside, timeout=30_000)
+    assert player.displayed_image() is None  # black with the reason, not another shot's picture
+    assert f"shot {timeline.shots[1].number}: its hero frame" in player.screen.message
+    assert "missing" in player.screen.message
+
+    after = timeline.shots[2].start + timeline.shots[2].frames // 2
+    player.transport.seek(after)
+    qtbot.waitUntil(lambda: player.displayed_frame == after, timeout=30_000)
+    assert same_pixels(player.displayed_image(), qimage_from_pil(composer.image(after)))
+    assert player.screen.message == ""
 
 
 def test_recorded_ai_motion_plays_as_the_export_draws_it(make_player, state, qtbot):
