@@ -16,6 +16,7 @@ from ..engine.engines import EngineOptions, make_engines
 from ..engine.jobs import JobRunner
 from ..store import open_project
 from . import cli
+from .frames import select_shots
 
 
 def _hashing(name: str) -> None:
@@ -50,14 +51,8 @@ def motion(directory: Path, model, scene_number, shot_number, keys_per_second, s
     family_name = family.value if family is not Family.unknown else "sd1"
     model_hash = library.model_hash(model, _hashing)
     with open_project(directory) as folder:
-        timeline = build_timeline(folder.db, scene_number)
-        chosen = list(timeline.shots)
-        if shot_number is not None:
-            chosen = [item for item in chosen if item.number == shot_number.strip().upper()]
-            if not chosen:
-                raise ValueError(f"no shot numbered {shot_number!r}" + (f" in scene {scene_number}" if scene_number else ""))
-            if len(chosen) > 1:
-                raise ValueError(f"{len(chosen)} shots are numbered {shot_number!r}; name the scene with --scene")
+        wanted = set(select_shots(folder, scene_number, shot_number))
+        chosen = [item for item in build_timeline(folder.db, scene_number).shots if item.shot.id in wanted]
         for item in chosen:
             if item.hero is None:
                 click.echo(f"skipped shot {item.number}: no hero frame (run previz generate first)", err=True)
