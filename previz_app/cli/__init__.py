@@ -54,11 +54,32 @@ def cli() -> None:
 @click.option("--fps", type=float, default=24.0, show_default=True, help="Frame rate: 23.976, 24, 25, 29.97 or 30.")
 @click.option("--logline", default="", help="One sentence that sells the film.")
 @click.option("--style", type=click.Choice(list(STYLE_PRESETS)), default="storyboard_pencil", show_default=True, help="Look of generated frames.")
-def new(directory: Path, title: str, aspect: float, fps: float, logline: str, style: str) -> None:
+@click.option("--start-timecode", default="01:00:00:00", show_default=True, help="Timecode of the animatic's first frame (HH:MM:SS:FF).")
+def new(directory: Path, title: str, aspect: float, fps: float, logline: str, style: str, start_timecode: str) -> None:
     """Create an empty project in DIRECTORY (named NAME.previz)."""
-    project = Project(title=title, logline=logline, aspect_ratio=aspect, fps=fps, style_preset=style)
+    project = Project(title=title, logline=logline, aspect_ratio=aspect, fps=fps, style_preset=style, start_timecode=start_timecode)
     with create_project(directory, project) as folder:
         click.echo(f"created {folder.path}")
+
+
+@cli.command("set")
+@click.argument("directory", type=click.Path(path_type=Path))
+@click.option("--title", help="The film's title.")
+@click.option("--logline", help="One sentence that sells the film.")
+@click.option("--aspect", type=float, help="Aspect ratio: 1.33, 1.78, 1.85, 2.00 or 2.39.")
+@click.option("--fps", type=float, help="Frame rate: 23.976, 24, 25, 29.97 or 30 (shot durations stay in seconds).")
+@click.option("--style", type=click.Choice(list(STYLE_PRESETS)), help="Look of generated frames.")
+@click.option("--start-timecode", help="Timecode of the animatic's first frame (HH:MM:SS:FF).")
+def set_command(directory: Path, **values: object) -> None:
+    """Change project settings; the others stay as they are."""
+    names = {"aspect": "aspect_ratio", "style": "style_preset"}
+    changes = {names.get(key, key): value for key, value in values.items() if value is not None}
+    if not changes:
+        raise click.UsageError("name at least one setting to change, e.g. --start-timecode 00:59:50:00")
+    with open_project(directory) as folder:
+        with folder.transaction():
+            project = settings.update_project(folder.db, **changes)
+    click.echo(", ".join(f"{key} = {getattr(project, key)}" for key in changes))
 
 
 @cli.command("import-script")
@@ -152,7 +173,7 @@ def info(directory: Path, as_json: bool) -> None:
     click.echo(f"{facts['title'] or '(untitled)'}  —  {facts['path']}")
     if project.logline:
         click.echo(f"  {project.logline}")
-    click.echo(f"  format     {project.aspect_ratio:.2f}:1, {project.fps:g} fps, style {project.style_preset}")
+    click.echo(f"  format     {project.aspect_ratio:.2f}:1, {project.fps:g} fps, starts at {project.start_timecode}, style {project.style_preset}")
     click.echo(f"  scenes     {facts['scenes']} (+{facts['removed_scenes']} removed)")
     click.echo(f"  shots      {facts['shots']}, running time {_running_time(facts['running_time_seconds'])}")
     click.echo(f"  takes      {facts['takes']}")

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..animatic.export import AnimaticExport, ExportReport, default_size, export_animatic
+from ..domain.timecode import timecode_frames
 from ..engine.base import Cancelled
 from ..store import ProjectFolder, scenes
 from ..store import operations as ops
@@ -156,6 +157,10 @@ class AnimaticExportDialog(QDialog):
             w, h = default_size(project, width)
             self.width_combo.addItem(f"{w} × {h}", (w, h))
         self.width_combo.setCurrentIndex(WIDTHS.index(1920))
+        # A project setting (the timecode an editor's timeline starts at), edited here
+        # because this is where it matters; a change is one undoable edit.
+        self.timecode_edit = QLineEdit(project.start_timecode)
+        self.timecode_edit.setToolTip("Start timecode, HH:MM:SS:FF (non-drop-frame)")
         self.captions_check = QCheckBox("Burn in captions (dialogue)")
         self.info_check = QCheckBox("Burn in shot number and timecode")
         self.otio_check = QCheckBox("OpenTimelineIO (.otio)")
@@ -183,6 +188,7 @@ class AnimaticExportDialog(QDialog):
         form.addRow("Output", output)
         form.addRow("Scenes", self.scene_combo)
         form.addRow("Size", self.width_combo)
+        form.addRow("Start timecode", self.timecode_edit)
         form.addRow("Burn-ins", _column(self.captions_check, self.info_check))
         form.addRow("Beside it", _column(self.otio_check, self.edl_check, self.fcpxml_check, self.srt_check, self.vtt_check))
         buttons = QHBoxLayout()
@@ -263,6 +269,15 @@ class AnimaticExportDialog(QDialog):
         except ValueError as exc:
             self._show_message(str(exc), error=True)
             return False
+        project, timecode = self.state.project(), self.timecode_edit.text().strip()
+        if timecode != project.start_timecode:
+            try:
+                timecode_frames(timecode, project.fps)
+            except ValueError as exc:
+                self._show_message(f"Start timecode: {exc}", error=True)
+                return False
+            if not self.state.perform(ops.EditProject("start_timecode", timecode)):
+                return False
         if Path(request.out).parent == self.state.folder.exports_dir:
             self.state.folder.exports_dir.mkdir(exist_ok=True)  # projects from before it existed
         self._show_message(f"Exporting {Path(request.out).name}…")

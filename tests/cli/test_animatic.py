@@ -72,3 +72,18 @@ def test_sound_goes_on_a_shot_or_under_everything(capsys, drafted, tmp_path):
         edited = shots.get_shot(folder.db, shot.id)
         project = folder.db.execute("SELECT music_hash, music_level_db FROM project").fetchone()
     assert edited.audio_hash == project[0] and edited.audio_level_db == -6.0 and project[1] == -12.0
+
+
+def test_the_start_timecode_is_a_project_setting(capsys, drafted, tmp_path):
+    path = drafted.path
+    drafted.close()
+    code, out, _ = run(capsys, "set", path, "--start-timecode", "00:59:50:00")
+    assert code == 0 and out == "start_timecode = 00:59:50:00\n"
+    code, _, err = run(capsys, "set", path, "--start-timecode", "00:59:50:24")
+    assert code == 1 and "out of range" in err
+    code, _, err = run(capsys, "set", path)
+    assert code != 0 and "at least one setting" in err
+    assert run(capsys, "animatic", path, "--out", tmp_path / "a.mp4", "--scene", "2", "--size", "96x40", "--edl", tmp_path / "a.edl")[0] == 0
+    first_event = next(line for line in (tmp_path / "a.edl").read_text().splitlines() if line.startswith("001"))
+    assert first_event.split()[6] == "00:59:50:00"  # record in
+    assert "starts at 00:59:50:00" in run(capsys, "info", path)[1]

@@ -231,6 +231,22 @@ def test_an_empty_output_is_refused_in_the_dialog(make_dialog):
     assert not export.started.is_set()
 
 
+def test_the_start_timecode_is_a_project_edit_made_with_the_export(make_dialog, state, qtbot, tmp_path):
+    export = FakeExport()
+    dialog = make_dialog(export)
+    dialog.path_edit.setText(str(tmp_path / "film.mp4"))
+    assert dialog.timecode_edit.text() == "01:00:00:00"
+    dialog.timecode_edit.setText("01:00:00:24")  # no frame 24 at 24 fps
+    assert not dialog.start_export()
+    assert "out of range" in dialog.message_label.text() and not export.started.is_set()
+    dialog.timecode_edit.setText("00:59:50:00")
+    with qtbot.waitSignal(dialog.runner.ended, timeout=10_000):
+        assert dialog.start_export()
+    assert state.project().start_timecode == "00:59:50:00"
+    state.undo_stack.undo()
+    assert state.project().start_timecode == "01:00:00:00"
+
+
 def test_the_dialog_shows_progress_and_the_written_files(make_dialog, qtbot, tmp_path):
     export = FakeExport(frames=30)
     dialog = make_dialog(export)
