@@ -207,13 +207,20 @@ class _StoredMotion:
     ) -> None:
         self._media, self._motion, self._item, self._size = media, motion, item, size
         self._loaded, self._lock = loaded, lock  # shared by every shot's source; composers draw shots in parallel
+        self._error: MissingMediaError | None = None  # a key that cannot be read stays unreadable
 
     def picture(self, index: int) -> Picture:
+        if self._error is not None:
+            raise self._error
         shot_id = self._motion.shot_id
         with self._lock:
             frames = self._loaded.get(shot_id)
         if frames is None:
-            frames = self._load()
+            try:
+                frames = self._load()
+            except MissingMediaError as exc:
+                self._error = exc
+                raise
         with self._lock:
             self._loaded[shot_id] = frames
             self._loaded.move_to_end(shot_id)

@@ -99,11 +99,11 @@ class VideoWriter:
         context.color_primaries = context.color_trc = context.colorspace = BT709
         context.color_range = LIMITED_RANGE
         context.thread_count = threads if threads is not None else max(1, _cores() - 1)
-        if not mp4:
+        if not mp4 and threads is None or not mp4 and threads > 1:
             # prores_ks is several times slower than composing (170 ms a 1080p frame
-            # here): every core, a frame each.
+            # here): every core it is given, a frame each.
             context.thread_type = "FRAME"
-            context.thread_count = _cores()
+            context.thread_count = threads or _cores()
         self._video = video
         self._audio = None
         if self.audio_rate:
@@ -243,9 +243,10 @@ class VideoWriter:
             _remove(self._temp)
 
 
-def commit_all(writers: Sequence[VideoWriter]) -> list[Path]:
-    """Finish every writer, then move all their outputs into place: either every
-    target gets its new output or every target stays as it was.
+def commit_all(writers: Sequence[VideoWriter], files: Sequence[tuple[Path, Path]] = ()) -> list[Path]:
+    """Finish every writer, then move all their outputs into place, and the finished
+    `files` (temporary path, target) with them: either every target gets its new
+    output or every target stays as it was.
 
     Nothing is renamed until every output is finished (an MP4's faststart rewrite
     happens then). A target that exists is first moved aside into a hidden
@@ -275,6 +276,11 @@ def commit_all(writers: Sequence[VideoWriter]) -> list[Path]:
             moved.append((writer.path, aside, False))
             _replace(writer._temp, writer.path)
             moved[-1] = (writer.path, aside, True)
+        for temporary, target in files:
+            aside = _move_aside(target)
+            moved.append((target, aside, False))
+            os.replace(temporary, target)
+            moved[-1] = (target, aside, True)
     except BaseException:
         for target, aside, placed in reversed(moved):
             _put_back(target, aside, placed)
@@ -286,7 +292,7 @@ def commit_all(writers: Sequence[VideoWriter]) -> list[Path]:
     for _target, aside, _placed in moved:
         if aside is not None:
             shutil.rmtree(aside.parent, ignore_errors=True)
-    return [writer.path for writer in writers]
+    return [writer.path for writer in writers] + [target for _temporary, target in files]
 
 
 def _kind(path: Path) -> str:

@@ -4,6 +4,8 @@ the video, the editor's timelines with per-shot media, and caption files."""
 from __future__ import annotations
 
 import os
+import re
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -24,6 +26,7 @@ from .render import plan_shot_media, render_animatic
 from .timeline import build_timeline
 
 DEFAULT_WIDTH = 1920
+SHOT_MEDIA_NAME = re.compile(r"^\d{4,}_[\w.-]+\.(mp4|mov)$")  # as render.plan_shot_media names them
 MOTIONS = ("auto", "still")
 
 
@@ -106,13 +109,15 @@ def export_animatic(
         if media_dir is not None:
             media_dir.mkdir(exist_ok=True)
         # Timelines and captions are written first under temporary names: a target that
-        # cannot be written fails before the long render, and none replaces an earlier
-        # file until the render is in place.
+        # cannot be written fails before the long render, and they go into place with
+        # the video, all or none.
         planned = plan_shot_media(timeline, media_dir, out) if media_dir is not None else []
         name = timeline.project.title or out.stem
         cues = caption_cues(timeline)
         for path, writer in sidecars:
-            temp = path.with_name(f".{path.name}.partial")
+            handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
+            os.close(handle)
+            temp = Path(name)
             staged.append((temp, path))
             if writer in (write_srt, write_vtt):
                 writer(cues, timeline.fps, temp)
@@ -128,9 +133,8 @@ def export_animatic(
             sources=sources,
             progress=progress,
             cancelled=cancelled,
+            files=staged,
         )
-        for temp, path in staged:
-            os.replace(temp, path)
     except BaseException:
         for temp, _path in staged:
             temp.unlink(missing_ok=True)
@@ -139,9 +143,20 @@ def export_animatic(
         raise
     finally:
         audio.close()
+    if media_dir is not None:
+        _remove_stale_shot_media(media_dir, {item.path.name for item in report.shot_media})
     return ExportReport(
         [report.out, *(path for _temp, path in staged)], report.frames, report.seconds, [item.path for item in report.shot_media]
     )
+
+
+def _remove_stale_shot_media(media_dir: Path, current: set[str]) -> None:
+    """Shot files an earlier export wrote that this cut no longer uses (shots moved,
+    added or deleted renumber the files); only files named as `plan_shot_media`
+    names them are touched."""
+    for path in media_dir.iterdir():
+        if path.name not in current and SHOT_MEDIA_NAME.match(path.name) and path.is_file():
+            path.unlink(missing_ok=True)
 
 
 def _check(cancelled: Callable[[], bool] | None) -> None:

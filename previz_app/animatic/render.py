@@ -16,7 +16,7 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
@@ -59,6 +59,7 @@ def render_animatic(
     sources: dict[int, ShotFrames] | None = None,
     progress: Callable[[int, int], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
+    files: Sequence[tuple[Path, Path]] = (),
 ) -> RenderReport:
     """Render `timeline` into `out` (.mp4, .mov or a folder of PNGs, see
     `encode.VideoWriter`); with `shot_media_dir`, also each shot's clean frames with
@@ -71,7 +72,8 @@ def render_animatic(
     place until every frame is done, and then all outputs go in together or none
     (`encode.commit_all`). `sources` replace some shots' frames (see FrameComposer);
     workers may draw different shots' sources at the same time, never one source
-    from two threads at once. Raises Cancelled when cancelled, ValueError
+    from two threads at once. `files` are finished files (temporary path, target) that
+    go into place with the video, all or none. Raises Cancelled when cancelled, ValueError
     (MissingMediaError, audio.AudioError) for bad input or media; in every case no
     partial file is left behind and existing outputs stay as they were.
     """
@@ -90,7 +92,9 @@ def render_animatic(
     given = _one_at_a_time(sources)
     composers = [FrameComposer(timeline, media, options, given) for _ in range(workers)]
     sound = audio if audio is not None and audio.has_sound else None
-    writer = VideoWriter(out, options.size, timeline.fps, audio.sample_rate if audio is not None else None, threads=max(1, cores - workers))
+    # ProRes is several times slower than composing: it gets every core.
+    threads = cores if Path(out).suffix.lower() == ".mov" else max(1, cores - workers)
+    writer = VideoWriter(out, options.size, timeline.fps, audio.sample_rate if audio is not None else None, threads=threads)
     job = _Job(timeline, options, writer, sound, plan, workers)
     threads = [
         threading.Thread(target=job.compose, args=(index, composer), name=f"animatic-compose-{index}", daemon=True)
@@ -103,7 +107,7 @@ def render_animatic(
         job.watch(progress, cancelled)
         for thread in threads:
             thread.join()
-        shot_media = job.commit()
+        shot_media = job.commit(files)
     except BaseException:
         job.stop()
         for thread in threads:
@@ -218,13 +222,14 @@ class _Job:
             del self.shots[index]
             self.finished.append(writer)
 
-    def commit(self) -> list[ShotMedia]:
-        """Move every output into place, all or none (see `encode.commit_all`)."""
+    def commit(self, files: Sequence[tuple[Path, Path]] = ()) -> list[ShotMedia]:
+        """Move every output into place, with the finished `files` (temporary path,
+        target), all or none (see `encode.commit_all`)."""
         done = {writer.path for writer in self.finished}
         for index, planned in enumerate(self.plan or []):
             if planned.path not in done:
                 raise ValueError(f"shot {self.timeline.shots[index].number} did not get all its frames")
-        commit_all([*self.finished, self.writer])
+        commit_all([*self.finished, self.writer], files)
         return list(self.plan or [])
 
     def stop(self) -> None:

@@ -207,6 +207,7 @@ class AnimaticExportDialog(QDialog):
         self.cancel_button.clicked.connect(runner.cancel)
         self.close_button.clicked.connect(self.reject)
         runner.started.connect(self._on_running_changed)
+        state.project_changed.connect(self._on_project_changed)
         runner.ended.connect(self._on_running_changed)
         runner.progressed.connect(self._on_progressed)
         runner.succeeded.connect(self._on_succeeded)
@@ -285,11 +286,15 @@ class AnimaticExportDialog(QDialog):
         self._request = request
         return self.runner.start(request)
 
+    def _on_project_changed(self) -> None:
+        # An undo or another program may have changed it; the field shows the project.
+        self.timecode_edit.setText(self.state.project().start_timecode)
+
     def _on_running_changed(self) -> None:
         running = self.runner.is_running()
         self.export_button.setEnabled(not running)
         self.cancel_button.setEnabled(running)
-        for widget in (self.path_edit, self.browse_button, self.format_combo, self.scene_combo, self.width_combo):
+        for widget in (self.path_edit, self.browse_button, self.format_combo, self.scene_combo, self.width_combo, self.timecode_edit):
             widget.setEnabled(not running)
         if not running and self.progress_bar.maximum() == 0:
             self.progress_bar.setRange(0, 1)

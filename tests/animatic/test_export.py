@@ -65,6 +65,16 @@ def test_everything_is_written_and_reads_back(film, tmp_path):
     assert sorted(report.shot_media) == sorted(media_dir.iterdir())
 
 
+def test_a_new_cut_leaves_no_stale_shot_files(film, tmp_path):
+    request = AnimaticExport(out=tmp_path / "film.mp4", size=SIZE, otio=tmp_path / "film.otio")
+    first = export_animatic(film.db, film.media, request)
+    (tmp_path / "film_media" / "notes.txt").write_text("mine")
+    operations.perform(film.db, operations.DeleteShots([shots.list_shots(film.db)[0].id]))
+    second = export_animatic(film.db, film.media, request)
+    assert len(second.shot_media) == len(first.shot_media) - 1
+    assert sorted((tmp_path / "film_media").iterdir()) == sorted([*second.shot_media, tmp_path / "film_media" / "notes.txt"])
+
+
 def test_cancel_mid_render_leaves_nothing(film, tmp_path):
     request = AnimaticExport(out=tmp_path / "film.mp4", size=SIZE, otio=tmp_path / "film.otio", srt=tmp_path / "film.srt")
     stop = threading.Event()
@@ -104,6 +114,28 @@ def test_a_timeline_that_cannot_be_written_fails_before_the_video_is_replaced(fi
         export_animatic(film.db, film.media, request)
     assert (out / "film.mp4").read_bytes() == b"last week's cut"
     assert sorted(path.name for path in out.iterdir()) == ["film.mp4"]
+
+
+def test_a_timeline_that_cannot_be_moved_into_place_keeps_the_old_video(film, tmp_path, monkeypatch):
+    from previz_app.animatic import encode
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "film.mp4").write_bytes(b"last week's cut")
+    (out / "film.edl").write_text("last week's EDL")
+    rename = encode.os.replace
+
+    def refuse_the_edl(source, target):
+        if str(source).endswith(".partial") and str(target).endswith(".edl"):
+            raise PermissionError("film.edl is open in another program")
+        rename(source, target)
+
+    monkeypatch.setattr(encode.os, "replace", refuse_the_edl)
+    with pytest.raises(PermissionError):
+        export_animatic(film.db, film.media, AnimaticExport(out=out / "film.mp4", size=SIZE, edl=out / "film.edl"))
+    assert (out / "film.mp4").read_bytes() == b"last week's cut"
+    assert (out / "film.edl").read_text() == "last week's EDL"
+    assert sorted(path.name for path in out.iterdir()) == ["film.edl", "film.mp4"]
 
 
 def test_bad_requests_are_refused_up_front(film, tmp_path):

@@ -245,6 +245,7 @@ def test_the_start_timecode_is_a_project_edit_made_with_the_export(make_dialog, 
     assert state.project().start_timecode == "00:59:50:00"
     state.undo_stack.undo()
     assert state.project().start_timecode == "01:00:00:00"
+    assert dialog.timecode_edit.text() == "01:00:00:00"  # the field follows the project
 
 
 def test_the_dialog_shows_progress_and_the_written_files(make_dialog, qtbot, tmp_path):
