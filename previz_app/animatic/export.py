@@ -115,9 +115,9 @@ def export_animatic(
         name = timeline.project.title or out.stem
         cues = caption_cues(timeline)
         for path, writer in sidecars:
-            handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
+            handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
             os.close(handle)
-            temp = Path(name)
+            temp = Path(temp_name)
             staged.append((temp, path))
             if writer in (write_srt, write_vtt):
                 writer(cues, timeline.fps, temp)

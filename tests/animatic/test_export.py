@@ -46,6 +46,7 @@ def test_everything_is_written_and_reads_back(film, tmp_path):
     assert seen[-1] == (timeline.total_frames, timeline.total_frames)
 
     cut = otio.adapters.read_from_file(str(out / "film.otio"))
+    assert cut.name == "Film"  # the project's title
     clips = list(cut.find_clips())
     assert [clip.name for clip in clips] == [item.number for item in timeline.shots]
     assert [clip.source_range.duration.to_frames() for clip in clips] == [item.frames for item in timeline.shots]
