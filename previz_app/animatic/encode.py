@@ -99,7 +99,7 @@ class VideoWriter:
         context.color_primaries = context.color_trc = context.colorspace = BT709
         context.color_range = LIMITED_RANGE
         context.thread_count = threads if threads is not None else max(1, _cores() - 1)
-        if not mp4 and threads is None or not mp4 and threads > 1:
+        if not mp4 and (threads is None or threads > 1):
             # prores_ks is several times slower than composing (170 ms a 1080p frame
             # here): every core it is given, a frame each.
             context.thread_type = "FRAME"
