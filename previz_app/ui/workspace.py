@@ -8,7 +8,7 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
 
 from ..store import ProjectFolder
-from .animatic_export import AnimaticActions
+from .animatic_actions import AnimaticActions
 from .board_view import BoardView
 from .inspector import InspectorView
 from .pacing import PacingView

@@ -23,7 +23,8 @@ from previz_app.engine.base import Cancelled
 from previz_app.store import operations as ops
 from previz_app.store import scenes, shots
 from previz_app.store.media import add_media
-from previz_app.ui.animatic_export import AnimaticActions, AnimaticExportDialog, ExportRunner, beside
+from previz_app.ui.animatic_actions import AnimaticActions
+from previz_app.ui.animatic_export import AnimaticExportDialog, ExportRunner, beside
 
 
 class FakeExport:
