@@ -18,7 +18,6 @@ import numpy as np
 from PIL import Image
 from sqlite_utils import Database
 
-from ..domain.model import Shot
 from ..engine.base import Cancelled, EngineError
 from ..engine.frames import TRAINED_SIDE, frame_request, frame_size, shot_context, write_frame
 from ..engine.jobs import Job, JobRunner, JobState
@@ -28,7 +27,7 @@ from ..store.media import MediaStore, add_media, record_media
 from ..store.motion import ShotMotion, latest_motion, motions_for, save_motion
 from .compose import MissingMediaError
 from .keyframes import KeyframeMotion
-from .motion import source_box, view_at
+from .motion import source_box, view_at, view_seed
 from .picture import Picture, ShotFrames
 from .timeline import Timeline, TimelineShot
 
@@ -45,12 +44,6 @@ def key_times(seconds: float, keys_per_second: float, frames: int | None = None)
     if frames is not None:
         count = max(2, min(count, frames))
     return [index / (count - 1) for index in range(count)]
-
-
-def view_seed(shot: Shot) -> int:
-    """The seed of a shot's camera path (a handheld sway): the one the animatic's
-    camera moves over stills use, so AI motion sways the same way."""
-    return shot.seed if shot.seed is not None else (shot.id or 0)
 
 
 def plan_motion(

@@ -21,6 +21,7 @@ from PIL import Image
 from ..engine.request import decode_image
 from ..store.media import MediaStore
 from .captions import caption_cues, caption_overlay, info_overlay
+from .motion import view_seed
 from .picture import Picture, PlanarStill, ShotFrames, blend, even_size, faded
 from .sources import BlockingMoves, StillMoves, blocking_request_for, still_panel
 from .timeline import Timeline, TimelineShot
@@ -96,7 +97,6 @@ class FrameComposer:
         self._kept: OrderedDict[int, ShotFrames] = OrderedDict()
         self._captions: OrderedDict[str, _Overlay] = OrderedDict()
         self._cues = []
-        self._starts = [item.start for item in timeline.shots]
         if check_media:
             for index, item in enumerate(timeline.shots):
                 if index not in self._given:
@@ -118,7 +118,7 @@ class FrameComposer:
             item = self.timeline.shots[incoming]
             amount = (frame - (item.start - item.head) + 1) / (item.dissolve_in + 1)
             picture = blend(self._faded(outgoing, out_local), self._faded(incoming, in_local), amount)
-        return self._burnt(picture, frame, self.timeline.shots[self._index_at(frame)])
+        return self._burnt(picture, frame, self.timeline.shots[self.timeline.index_at(frame)])
 
     def image(self, frame: int) -> Image.Image:
         """`picture(frame)` as an RGB image."""
@@ -128,7 +128,7 @@ class FrameComposer:
         """The shots' own frames (shot index, index in the shot) that timeline frame
         `frame` is made of: one, or two inside a dissolve."""
         shots = self.timeline.shots
-        index = self._index_at(frame)
+        index = self.timeline.index_at(frame)
         item = shots[index]
         used = [(index, frame - item.start)]
         if item.dissolve_in and frame - item.start < item.dissolve_in - item.head:
@@ -141,9 +141,6 @@ class FrameComposer:
         """Frame `local_index` of shot `shot_index` alone: no transitions, no
         burn-ins. The index may reach into the shot's handles."""
         return self._source(shot_index).picture(local_index)
-
-    def _index_at(self, frame: int) -> int:
-        return max(0, min(len(self._starts) - 1, bisect.bisect_right(self._starts, frame) - 1))
 
     def _faded(self, index: int, local: int) -> Picture:
         item = self.timeline.shots[index]
@@ -183,7 +180,7 @@ class FrameComposer:
     def _make_source(self, item: TimelineShot) -> ShotFrames:
         self._check_hero(item)
         shot = item.shot
-        seed = shot.seed if shot.seed is not None else (shot.id or 0)
+        seed = view_seed(shot)
         movement, direction = str(shot.movement.value), str(shot.direction.value)
         draft = bool(self.options.draft_chroma)
         if item.hero is not None:

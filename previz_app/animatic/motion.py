@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from ..domain.model import Shot
+
 PUSH = 1.3  # a dolly in ends 1.3x closer
 ZOOM = 1.45  # a lens zoom travels further than a dolly
 TRAVEL_ZOOM = 1.25  # pans, tilts, trucks and cranes need picture to travel over
@@ -61,6 +63,12 @@ def view_at(movement: str, direction: str, time: float, seed: int = 0) -> View:
         dy = math.sin(1.7 * t + 3 * phase) * 0.6 + math.sin(4.1 * t + phase) * 0.4
         return View(cx=0.5 + HANDHELD_SWAY * dx, cy=0.5 + HANDHELD_SWAY * dy, zoom=HANDHELD_ZOOM)
     return View()
+
+
+def view_seed(shot: Shot) -> int:
+    """The seed of a shot's camera path (a handheld sway): the shot's own seed, else
+    its id, so the sway is the same in every export and in AI motion."""
+    return shot.seed if shot.seed is not None else (shot.id or 0)
 
 
 def source_box(view: View, still_size: tuple[int, int], out_size: tuple[int, int]) -> tuple[float, float, float, float]:

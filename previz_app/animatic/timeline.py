@@ -19,6 +19,7 @@ import bisect
 import json
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import cached_property
 from pathlib import Path
 
 from sqlite_utils import Database
@@ -94,10 +95,14 @@ class Timeline:
         """The record timecode of `frame`."""
         return format_timecode(self.start_frame + frame, self.project.fps)
 
+    @cached_property
+    def starts(self) -> list[int]:
+        """Each shot's first frame, in order."""
+        return [item.start for item in self.shots]
+
     def index_at(self, frame: int) -> int:
         """Index of the shot on screen at `frame` (clamped to the sequence)."""
-        starts = [item.start for item in self.shots]
-        return max(0, min(len(self.shots) - 1, bisect.bisect_right(starts, frame) - 1))
+        return max(0, min(len(self.shots) - 1, bisect.bisect_right(self.starts, frame) - 1))
 
 
 @dataclass(frozen=True)
