@@ -9,6 +9,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import partial
 from pathlib import Path
 
 from sqlite_utils import Database
@@ -88,12 +89,12 @@ def export_animatic(
     if request.motion not in MOTIONS:
         raise ValueError(f"unknown motion {request.motion!r}; expected one of: {', '.join(MOTIONS)}")
     out = Path(request.out)
-    sidecars = [(path, writer) for path, writer in request.editorial]
-    sidecars += [(Path(path), writer) for path, writer in ((request.srt, write_srt), (request.vtt, write_vtt)) if path is not None]
-    for target in [out, *(path for path, _writer in sidecars)]:
+    captions = [(Path(path), writer) for path, writer in ((request.srt, write_srt), (request.vtt, write_vtt)) if path is not None]
+    sidecars = [path for path, _writer in request.editorial + captions]
+    for target in [out, *sidecars]:
         if not target.parent.is_dir():
             raise ValueError(f"cannot write {target}: the folder {target.parent} does not exist")
-    for target, _writer in sidecars:
+    for target in sidecars:
         if target.is_dir():
             raise ValueError(f"cannot write {target}: it is a folder")
     _check(cancelled)
@@ -114,15 +115,13 @@ def export_animatic(
         planned = plan_shot_media(timeline, media_dir, out) if media_dir is not None else []
         name = timeline.project.title or out.stem
         cues = caption_cues(timeline)
-        for path, writer in sidecars:
+        writes = [(path, partial(writer, timeline, planned, name=name)) for path, writer in request.editorial]
+        writes += [(path, partial(writer, cues, timeline.fps)) for path, writer in captions]
+        for path, write in writes:
             handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
             os.close(handle)
-            temp = Path(temp_name)
-            staged.append((temp, path))
-            if writer in (write_srt, write_vtt):
-                writer(cues, timeline.fps, temp)
-            else:
-                writer(timeline, planned, temp, name=name)
+            staged.append((Path(temp_name), path))
+            write(Path(temp_name))
         report = render_animatic(
             timeline,
             media,
