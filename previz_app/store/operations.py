@@ -13,9 +13,11 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from ..domain.deck import Deck
 from ..domain.model import Shot, normalize_field
 from ..domain.vocabulary import MOVE_DIRECTIONS, Direction
 from . import scenes, settings, shots, takes
+from .deck import deck_mentions, read_deck, write_deck
 from .rows import to_columns
 from .transaction import write_transaction
 
@@ -209,6 +211,7 @@ class DeleteShots(Operation):
         self._shots: list[dict[str, Any]] = []
         self._takes: list[dict[str, Any]] = []
         self._parents: list[tuple[int, int]] = []
+        self._deck: Deck | None = None  # the pitch deck, when it shows any of them
 
     def apply(self, db: Database) -> None:
         self._shots = sorted(
@@ -224,6 +227,8 @@ class DeleteShots(Operation):
             f"SELECT id, parent_id FROM takes WHERE parent_id IN ({tmarks}) AND shot_id NOT IN ({marks})",
             take_ids + self.shot_ids,
         ).fetchall() if take_ids else []
+        deck = read_deck(db)
+        self._deck = deck if deck_mentions(deck, self.shot_ids, take_ids) else None
         for row in reversed(self._shots):
             db["shots"].delete(row["id"])
             shots.close_gap(db, row["scene_id"], row["position"])
@@ -241,6 +246,8 @@ class DeleteShots(Operation):
                 db["shots"].update(row["id"], {"hero_take_id": row["hero_take_id"]})
         for take_id, parent_id in self._parents:
             db["takes"].update(take_id, {"parent_id": parent_id})
+        if self._deck is not None:
+            write_deck(db, self._deck)
 
 
 class MoveShot(Operation):
@@ -360,3 +367,23 @@ class EditCast(Operation):
 
     def revert(self, db: Database) -> None:
         db[self.table].update(self.row_id, {self.field: self._old})
+
+
+class EditDeck(Operation):
+    """Replace the pitch deck with `deck`; undo brings back the deck it replaced."""
+
+    label = "Edit pitch deck"
+
+    def __init__(self, deck: Deck) -> None:
+        self.deck = deck
+        self._old: Deck | None = None
+
+    def apply(self, db: Database) -> None:
+        if self._old is None:
+            self._old = read_deck(db)
+        write_deck(db, self.deck)
+
+    def revert(self, db: Database) -> None:
+        if self._old is None:
+            raise RuntimeError("EditDeck reverted before it was applied")
+        write_deck(db, self._old)

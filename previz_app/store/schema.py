@@ -149,6 +149,80 @@ def _animatic(db: Database) -> None:
     )
 
 
+@migrations(name="0005_deck")
+def _deck(db: Database) -> None:
+    # The pitch deck: one row of text, lists in child tables ordered by `position`.
+    # Pictures are takes and key sequences are shots: a mood picture or sequence whose
+    # take or shot is deleted leaves the deck with it; key art and character pictures
+    # are cleared.
+    _execute_all(
+        db,
+        """
+        CREATE TABLE deck (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            title TEXT NOT NULL DEFAULT '',
+            key_art_take_id INTEGER REFERENCES takes(id) ON DELETE SET NULL,
+            logline TEXT NOT NULL DEFAULT '',
+            synopsis TEXT NOT NULL DEFAULT '',
+            director_statement TEXT NOT NULL DEFAULT '',
+            producer_statement TEXT NOT NULL DEFAULT '',
+            tone TEXT NOT NULL DEFAULT '',
+            currency TEXT NOT NULL DEFAULT 'USD',
+            budget_total INTEGER,
+            contact TEXT NOT NULL DEFAULT ''
+        );
+        CREATE TABLE deck_mood (
+            position INTEGER PRIMARY KEY,
+            take_id INTEGER NOT NULL REFERENCES takes(id) ON DELETE CASCADE
+        );
+        CREATE TABLE deck_characters (
+            position INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            description TEXT NOT NULL DEFAULT '',
+            cast_name TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL CHECK (status IN ('attached', 'wishlist')),
+            image_take_id INTEGER REFERENCES takes(id) ON DELETE SET NULL
+        );
+        CREATE TABLE deck_sequences (
+            position INTEGER PRIMARY KEY,
+            shot_id INTEGER NOT NULL REFERENCES shots(id) ON DELETE CASCADE
+        );
+        CREATE TABLE deck_comparables (
+            position INTEGER PRIMARY KEY,
+            title TEXT NOT NULL,
+            year INTEGER,
+            budget INTEGER,
+            gross INTEGER,
+            source TEXT NOT NULL DEFAULT '',
+            retrieved TEXT NOT NULL DEFAULT ''
+        );
+        CREATE TABLE deck_budget_lines (
+            position INTEGER PRIMARY KEY,
+            category TEXT NOT NULL,
+            amount INTEGER NOT NULL
+        );
+        CREATE TABLE deck_financing (
+            position INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            amount INTEGER NOT NULL,
+            secured INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE TABLE deck_schedule (
+            position INTEGER PRIMARY KEY,
+            phase TEXT NOT NULL,
+            start TEXT NOT NULL DEFAULT '',
+            end_ TEXT NOT NULL DEFAULT ''
+        );
+        CREATE TABLE deck_team (
+            position INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            role TEXT NOT NULL DEFAULT '',
+            bio TEXT NOT NULL DEFAULT ''
+        )
+        """
+    )
+
+
 def known_migration_names() -> list[str]:
     """Names of every migration this version of previz knows, in order."""
     return [migration.name for migration in migrations.pending(Database(memory=True))]
