@@ -22,6 +22,7 @@ from pathlib import Path
 import av
 import numpy as np
 
+from .files import publish
 from .picture import Picture, even_size
 
 # x264's fastest preset at a constant quantizer: CRF makes x264 build a half-size
@@ -274,11 +275,13 @@ def commit_all(writers: Sequence[VideoWriter], files: Sequence[tuple[Path, Path]
         for writer in writers:
             aside = _move_aside(writer.path)
             moved.append((writer.path, aside, False))
+            publish(writer._temp)
             _replace(writer._temp, writer.path)
             moved[-1] = (writer.path, aside, True)
         for temporary, target in files:
             aside = _move_aside(target)
             moved.append((target, aside, False))
+            publish(temporary)
             os.replace(temporary, target)
             moved[-1] = (target, aside, True)
     except BaseException:

@@ -10,6 +10,15 @@ from contextlib import contextmanager
 from pathlib import Path
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+UMASK = _umask()  # read once, at import: os.umask cannot be read without setting it
+
+
 class ExportError(ValueError):
     """An export could not be written; the message says why and what to do."""
 
@@ -34,6 +43,8 @@ def staged_output(path: Path) -> Iterator[Path]:
         yield temporary
         with open(temporary, "rb+") as handle:
             os.fsync(handle.fileno())
+        # mkstemp made it private to its owner; an export is for the crew to share.
+        os.chmod(temporary, 0o666 & ~UMASK)
         os.replace(temporary, path)
     except OSError as exc:
         temporary.unlink(missing_ok=True)

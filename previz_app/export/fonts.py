@@ -1,9 +1,10 @@
 """The typeface every export sets text in, and the text measure its layouts use.
 
-Bitstream Vera ships with reportlab (free to embed and redistribute), so a fresh
-machine has it and a PDF embeds it: text stays real text, searchable and copyable.
-Layouts measure with these metrics; the PDF draws with the same font and the PNG
-renderers with the same TTF through Pillow, so lines break alike in every format.
+DejaVu Sans (Bitstream Vera extended to Greek, Cyrillic and more; free to embed and
+redistribute) ships in resources/fonts, so a fresh machine has it and a PDF embeds
+it: text stays real text, searchable and copyable, in the scripts it covers. Layouts
+measure with these metrics; the PDF draws with the same font and the PNG renderers
+with the same TTF through Pillow, so lines break alike in every format.
 """
 
 from __future__ import annotations
@@ -11,27 +12,29 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-import reportlab
 from PIL import ImageFont
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 
-FONT_DIR = Path(reportlab.__file__).parent / "fonts"
+FONT_DIR = Path(__file__).resolve().parent.parent.parent / "resources" / "fonts"
 # Style -> (PDF font name, TTF file).
 FACES = {
-    "regular": ("PrevizSans", "Vera.ttf"),
-    "bold": ("PrevizSans-Bold", "VeraBd.ttf"),
-    "italic": ("PrevizSans-Italic", "VeraIt.ttf"),
+    "regular": ("PrevizSans", "DejaVuSans.ttf"),
+    "bold": ("PrevizSans-Bold", "DejaVuSans-Bold.ttf"),
+    "italic": ("PrevizSans-Italic", "DejaVuSans-Oblique.ttf"),
 }
-# Names the PPTX asks PowerPoint or Keynote for: Vera is not installed on most
-# machines, and a deck's text must stay editable, so a metric-close system face.
+# The face the PPTX asks PowerPoint or Keynote for: DejaVu is not installed on most
+# machines, and a deck's text must stay editable, so a common system face.
 PPTX_FONT = "Arial"
 
 
 def register_fonts() -> None:
-    """Make the faces known to reportlab (idempotent, cheap after the first call)."""
+    """Make the faces known to reportlab (idempotent, cheap after the first call).
+    Raises FileNotFoundError naming the folder when the bundled fonts are missing."""
     for name, file in FACES.values():
         if name not in pdfmetrics.getRegisteredFontNames():
+            if not (FONT_DIR / file).is_file():
+                raise FileNotFoundError(f"the bundled font {file} is missing from {FONT_DIR}; reinstall previz")
             pdfmetrics.registerFont(TTFont(name, str(FONT_DIR / file)))
 
 
@@ -88,13 +91,25 @@ def ellipsize(text: str, size: float, width: float, style: str = "regular") -> s
     """`text` cut to fit `width` points, ending in "…" when cut."""
     if text_width(text, size, style) <= width:
         return text
-    while text and text_width(text.rstrip() + "…", size, style) > width:
-        text = text[:-1]
-    return text.rstrip() + "…" if text else ""
+    # The longest prefix that fits with its ellipsis, found by halving: a pasted page
+    # of text must not cost a measure per character.
+    low, high = 0, len(text)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if text_width(text[:middle].rstrip() + "…", size, style) <= width:
+            low = middle
+        else:
+            high = middle - 1
+    return text[:low].rstrip() + "…" if low else ""
 
 
 def _fit(word: str, size: float, width: float, style: str) -> int:
-    cut = 1
-    while cut < len(word) and text_width(word[: cut + 1], size, style) <= width:
-        cut += 1
-    return cut
+    """How many leading characters of `word` fit `width` (at least one)."""
+    low, high = 1, len(word)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if text_width(word[:middle], size, style) <= width:
+            low = middle
+        else:
+            high = middle - 1
+    return low

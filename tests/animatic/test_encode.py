@@ -1,6 +1,7 @@
 """VideoWriter: H.264 MP4, ProRes MOV and PNG folders, read back with PyAV and PIL;
 exact rates and durations, sound sample-exact, outputs committed atomically."""
 
+import stat
 import wave
 from fractions import Fraction
 
@@ -11,6 +12,7 @@ from PIL import Image
 
 from previz_app.animatic import encode
 from previz_app.animatic.encode import VideoWriter, commit_all
+from previz_app.animatic.files import UMASK
 from previz_app.animatic.picture import Picture
 
 SIZE = (320, 136)
@@ -118,6 +120,16 @@ def test_the_output_appears_only_on_commit_and_replaces_the_old_one(tmp_path):
     assert sorted(path.name for path in tmp_path.iterdir()) == ["cut.mp4"]
     with av.open(str(out)) as container:
         assert container.streams.video[0].frames == 4
+
+
+@pytest.mark.parametrize(("name", "kind"), [("cut.mp4", 0o666), ("frames", 0o777)])
+def test_a_committed_output_gets_the_permissions_a_new_one_gets(tmp_path, name, kind):
+    # The temporary name was private to its owner; the crew must be able to open the cut.
+    with VideoWriter(tmp_path / name, SIZE, Fraction(24)) as writer:
+        for picture in pictures(2):
+            writer.write(picture)
+        writer.commit()
+    assert stat.S_IMODE((tmp_path / name).stat().st_mode) == kind & ~UMASK
 
 
 @pytest.mark.parametrize("name", ["cut.mp4", "cut.mov", "frames"])
