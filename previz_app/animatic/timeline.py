@@ -29,8 +29,7 @@ from ..domain.timecode import format_timecode, frame_boundaries, timecode_frames
 from ..domain.vocabulary import TransitionIn, TransitionOut, frame_rate
 from ..engine.request import FrameRequest
 from ..store import scenes as scene_rows
-from ..store import settings, shots
-from ..store.rows import from_row
+from ..store import settings, shots, takes
 
 
 @dataclass(frozen=True)
@@ -134,7 +133,7 @@ def build_timeline(db: Database, scene_number: str | None = None) -> Timeline:
     listed = [shot for shot in shots.list_shots(db) if shot.scene_id in scene_of]
     if not listed:
         raise ValueError("nothing to play: " + ("the scene has no shots" if scene_number else "the project has no shots"))
-    heroes = _heroes(db, [shot.hero_take_id for shot in listed if shot.hero_take_id is not None])
+    heroes = takes.get_takes(db, [shot.hero_take_id for shot in listed if shot.hero_take_id is not None])
     return Timeline(project, tuple(place_shots(project, [(shot, scene_of[shot.scene_id]) for shot in listed], heroes)))
 
 
@@ -167,15 +166,6 @@ def place_shots(project: Project, shots_in_order: list[tuple[Shot, Scene]], hero
 
 def _fields(item: TimelineShot) -> dict:
     return {name: getattr(item, name) for name in TimelineShot.__dataclass_fields__}
-
-
-def _heroes(db: Database, take_ids: list[int]) -> dict[int, Take]:
-    found: dict[int, Take] = {}
-    for start in range(0, len(take_ids), 500):  # SQLite's limit on bound parameters
-        chunk = take_ids[start : start + 500]
-        for row in db["takes"].rows_where(f"id IN ({','.join('?' * len(chunk))})", chunk):
-            found[row["id"]] = from_row(Take, row)
-    return found
 
 
 def _request(take: Take | None) -> FrameRequest | None:

@@ -154,6 +154,32 @@ def format_money(amount: int | None, currency: str) -> str:
     return "—" if amount is None else f"{currency} {amount:,}".strip()
 
 
+def format_share(share: float | None) -> str:
+    """A share as a percentage a financier can trust: whole percents, but never a
+    rounded "100%" for money not all secured, nor "0%" for some secured."""
+    if share is None:
+        return "—"
+    text = f"{share:.0%}"
+    if text in ("0%", "100%") and share not in (0, 1):
+        text = f"{share:.1%}"
+        if text in ("0.0%", "100.0%"):
+            text = "under 0.1%" if share < 0.5 else "over 99.9%"
+    return text
+
+
+def validate_deck(deck: Deck) -> None:
+    """Raise ValueError naming the first amount outside 0..MAX_AMOUNT (a deck built in
+    code, not read by `deck_from_dict`, is checked here before it is stored)."""
+    amounts = [("budget total", deck.budget_total)]
+    amounts += [(f"budget line {line.category!r}", line.amount) for line in deck.budget_lines]
+    amounts += [(f"financing source {source.name!r}", source.amount) for source in deck.financing]
+    amounts += [(f"comparable {item.title!r} budget", item.budget) for item in deck.comparables]
+    amounts += [(f"comparable {item.title!r} gross", item.gross) for item in deck.comparables]
+    for what, amount in amounts:
+        if amount is not None and (isinstance(amount, bool) or not isinstance(amount, int) or not 0 <= amount < MAX_AMOUNT):
+            raise ValueError(f"{what}: an amount must be a whole number from 0 to {MAX_AMOUNT:,}, not {amount!r}")
+
+
 def check_deck(deck: Deck) -> list[DeckWarning]:
     """What a financier would question in `deck`, in page order: budget lines that
     do not add up to the stated total, financing that does not add up to the budget,

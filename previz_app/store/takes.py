@@ -34,6 +34,16 @@ def get_take(db: Database, take_id: int) -> Take:
     return from_row(Take, rows[0])
 
 
+def get_takes(db: Database, take_ids: list[int]) -> dict[int, Take]:
+    """The takes of `take_ids` that exist, by id, in a few queries however many."""
+    found: dict[int, Take] = {}
+    for start in range(0, len(take_ids), 500):  # SQLite's limit on bound parameters
+        chunk = take_ids[start : start + 500]
+        for row in db["takes"].rows_where(f"id IN ({','.join('?' * len(chunk))})", chunk):
+            found[row["id"]] = from_row(Take, row)
+    return found
+
+
 def record_take(
     db: Database, shot_id: int, kind: TakeKind, digest: str, size: int, recipe: str = "{}", parent_id: int | None = None
 ) -> int:

@@ -19,7 +19,9 @@ from previz_app.domain.deck import (
     deck_to_dict,
     empty_sections,
     format_money,
+    format_share,
     money_summary,
+    validate_deck,
 )
 
 
@@ -165,3 +167,19 @@ def test_empty_sections_are_the_ones_left_out():
     assert empty_sections(Deck(logline="  ", tone="", mood_take_ids=(1,), budget_total=0)) == [
         key for key in SECTIONS if key not in ("title", "tone", "budget")]
     assert "sequences" in empty_sections(Deck(sequence_shot_ids=()))
+
+
+@pytest.mark.parametrize(("share", "text"), [
+    (None, "—"), (0, "0%"), (1, "100%"), (0.45, "45%"), (0.998, "99.8%"), (0.002, "0.2%"),
+    (0.99996, "over 99.9%"), (0.00004, "under 0.1%"), (1.25, "125%"),
+])
+def test_a_share_never_rounds_to_all_or_nothing(share, text):
+    assert format_share(share) == text
+
+
+def test_a_deck_built_in_code_with_an_impossible_amount_is_refused():
+    with pytest.raises(ValueError, match="budget line 'VFX': an amount must be a whole number"):
+        validate_deck(Deck(budget_lines=(BudgetLine("VFX", 10**20),)))
+    with pytest.raises(ValueError, match="financing source 'Bank'"):
+        validate_deck(Deck(financing=(FinancingSource("Bank", -5),)))
+    validate_deck(Deck(budget_total=10**12, budget_lines=(BudgetLine("All", 10**12),)))
