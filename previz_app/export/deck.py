@@ -14,6 +14,7 @@ from ..domain.deck import SECTIONS, Deck, DeckWarning, MoneySummary, check_deck,
 from ..engine.base import Cancelled
 from ..store.deck import read_deck
 from ..store.media import MediaStore
+from ..store.transaction import read_snapshot
 from .deck_layout import MUTED, PAPER, DeckLayout, Page, text_block
 from .deck_pdf import write_pdf
 from .deck_pptx import write_pptx
@@ -35,6 +36,7 @@ class DeckReport:
     warnings: tuple[DeckWarning, ...]  # check_deck's: what a financier would question
     money: MoneySummary
     omitted: tuple[str, ...]  # SECTIONS keys left out because empty
+    currency: str  # the deck's, for the money
 
 
 def export_deck(
@@ -56,8 +58,7 @@ def export_deck(
     if writer is None:
         raise ValueError(f"a pitch deck is written as .pptx or .pdf, not {out.suffix or 'a file without a suffix'!r}")
     _check(cancelled)
-    deck = read_deck(db)
-    layout = lay_out_deck(db, media, deck)
+    deck, layout = _laid_out(db, media)
     total = len(layout.pages)
 
     def before_page(index: int) -> None:
@@ -70,7 +71,7 @@ def export_deck(
         _check(cancelled)
     if progress is not None:
         progress(total, total)
-    return DeckReport(out, total, tuple(check_deck(deck)), money_summary(deck), layout.omitted)
+    return DeckReport(out, total, tuple(check_deck(deck)), money_summary(deck), layout.omitted, deck.currency)
 
 
 def deck_pages(db: Database, media: MediaStore, deck: Deck | None = None,
@@ -78,7 +79,7 @@ def deck_pages(db: Database, media: MediaStore, deck: Deck | None = None,
     """The pages `deck` (default: the stored one) lays out to, each with its section,
     heading and number; with `sections`, only theirs. Decodes no picture. Raises
     ValueError for an unknown section."""
-    return lay_out_deck(db, media, read_deck(db) if deck is None else deck, sections).pages
+    return _laid_out(db, media, deck, sections)[1].pages
 
 
 def deck_pdf_bytes(db: Database, media: MediaStore, deck: Deck | None = None,
@@ -89,13 +90,21 @@ def deck_pdf_bytes(db: Database, media: MediaStore, deck: Deck | None = None,
 
     Raises ValueError for an unknown section and pictures.MissingImageError as
     `export_deck` does."""
-    deck = read_deck(db) if deck is None else deck
-    layout = lay_out_deck(db, media, deck, sections)
+    layout = _laid_out(db, media, deck, sections)[1]
     if not layout.pages:
         layout = DeckLayout(layout.title, (_empty_page(sections or ()),), layout.omitted)
     buffer = io.BytesIO()
     write_pdf(layout, buffer)
     return buffer.getvalue()
+
+
+def _laid_out(db: Database, media: MediaStore, deck: Deck | None = None,
+              sections: Collection[str] | None = None) -> tuple[Deck, DeckLayout]:
+    """`deck` (default: the stored one) and its layout, read in one snapshot: a shot
+    deleted meanwhile cannot be in the deck read but gone from the shots listed."""
+    with read_snapshot(db):
+        deck = read_deck(db) if deck is None else deck
+        return deck, lay_out_deck(db, media, deck, sections)
 
 
 def _empty_page(sections: Collection[str]) -> Page:

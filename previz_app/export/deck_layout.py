@@ -10,7 +10,6 @@ its images at once; `placed_jpeg` crops and scales them alike for both.
 
 from __future__ import annotations
 
-import io
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from dataclasses import dataclass
 from PIL import Image
 
 from .fonts import ellipsize, wrap_text
+from .pdf import JpegPicture, jpeg_picture
 from .pictures import Provenance
 
 PAGE_WIDTH, PAGE_HEIGHT = 960.0, 540.0
@@ -149,6 +149,11 @@ class DeckLayout:
         return [item for page in self.pages for item in page.provenances]
 
 
+def page_heading(heading: str, index: int) -> str:
+    """A section's heading on its page `index` (from 0): "Budget", then "Budget (continued)"."""
+    return heading if index == 0 else f"{heading} (continued)"
+
+
 def split_paragraphs(text: str) -> list[str]:
     """The non-blank lines of `text`, each a paragraph, spaces collapsed."""
     return [" ".join(line.split()) for line in text.replace("\r\n", "\n").split("\n") if line.strip()]
@@ -227,9 +232,8 @@ def fit_cell(text: str, size: float, width: float, style: str = "regular") -> st
     return ellipsize(" ".join(str(text).split()), size, max(1.0, width - 2 * CELL_PADDING), style)
 
 
-
-def placed_jpeg(block: ImageBlock, dpi: int = IMAGE_DPI) -> tuple[bytes, Rect]:
-    """The picture of `block` fitted to its rect as JPEG bytes, and where it goes: the
+def placed_jpeg(block: ImageBlock, dpi: int = IMAGE_DPI) -> tuple[JpegPicture, Rect]:
+    """The picture of `block` fitted to its rect as a JPEG, and where it goes: the
     rect itself (cover: cropped to fill it) or a centred part of it (contain). Pixels
     are at most `dpi` per inch of the page, never enlarged. Raises what `block.load`
     raises (pictures.MissingImageError naming the picture)."""
@@ -250,9 +254,4 @@ def placed_jpeg(block: ImageBlock, dpi: int = IMAGE_DPI) -> tuple[bytes, Rect]:
         scale = min(rect.w / width, rect.h / height)
         w, h = width * scale, height * scale
         placed = Rect(rect.x + (rect.w - w) / 2, rect.y + (rect.h - h) / 2, w, h)
-    pixels = (max(1, round(min(placed.w / 72 * dpi, box[2] - box[0]))),
-              max(1, round(min(placed.h / 72 * dpi, box[3] - box[1]))))
-    fitted = image.resize(pixels, Image.Resampling.LANCZOS, box=box, reducing_gap=2.0)
-    buffer = io.BytesIO()
-    fitted.convert("RGB").save(buffer, "JPEG", quality=JPEG_QUALITY)
-    return buffer.getvalue(), placed
+    return jpeg_picture(image, box, (placed.w, placed.h), dpi, JPEG_QUALITY), placed

@@ -4,18 +4,12 @@ document information (`/PrevizProvenance`, a JSON list)."""
 
 from __future__ import annotations
 
-import io
 import json
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-from reportlab import rl_config
 from reportlab.lib.colors import HexColor
-from reportlab.lib.utils import ImageReader
-from reportlab.pdfbase.pdfdoc import PDFDate, PDFDictionary, PDFInfo, PDFName, PDFString
 from reportlab.pdfgen.canvas import Canvas
 
 from .deck_layout import (
@@ -36,44 +30,18 @@ from .deck_layout import (
     placed_jpeg,
 )
 from .fonts import pdf_font
+from .pdf import binary_streams, pdf_canvas
 
 PROVENANCE_KEY = "PrevizProvenance"  # the document-info entry, read back as "/PrevizProvenance"
-_A85_LOCK = threading.Lock()
-
-
-class _Info(PDFInfo):
-    """reportlab's document information plus entries of our own. Its canvas has setters
-    for the standard keys only, so this formats the same dictionary with the extras."""
-
-    def __init__(self, extra: dict[str, str]) -> None:
-        super().__init__()
-        self.extra = extra
-
-    def format(self, document):
-        values = {
-            "Title": PDFString(self.title), "Author": PDFString(self.author), "Producer": PDFString(self.producer),
-            "Creator": PDFString(self.creator), "Subject": PDFString(self.subject),
-            "Keywords": PDFString(self.keywords), "Trapped": PDFName(self.trapped),
-        }
-        values["ModDate"] = values["CreationDate"] = PDFDate(ts=document._timeStamp, dateFormatter=self._dateFormatter)
-        values.update({key: PDFString(value) for key, value in self.extra.items()})
-        return PDFDictionary(values).format(document)
 
 
 def write_pdf(layout: DeckLayout, target: Path | BinaryIO, before_page: Callable[[int], None] | None = None) -> None:
     """Write `layout` to `target` (a path or a binary file) as a PDF, one page a page.
     `before_page(index)` is called before each page (it may raise to stop). Raises what
     the pictures raise (pictures.MissingImageError) and OSError from the disk."""
-    # The initial font is ours too: reportlab's default (Helvetica) would be an unembedded font on every page.
-    canvas = Canvas(str(target) if isinstance(target, Path) else target, pagesize=(PAGE_WIDTH, PAGE_HEIGHT),
-                    pageCompression=1, initialFontName=pdf_font("regular"), initialFontSize=12)
     recipes = json.dumps([item.to_dict() for item in layout.provenances()], ensure_ascii=False)
-    canvas._doc.info = _Info({PROVENANCE_KEY: recipes})  # as reportlab's doctemplate swaps it: there is no setter
-    canvas.setTitle(layout.title)
-    canvas.setAuthor("previz")
-    canvas.setCreator("previz")
-    canvas.setSubject(f"Pitch deck: {layout.title}")
-    canvas.setKeywords("pitch deck, previz")
+    canvas = pdf_canvas(target, layout.title, f"Pitch deck: {layout.title}", "pitch deck, previz",
+                        {PROVENANCE_KEY: recipes}, (PAGE_WIDTH, PAGE_HEIGHT))
     for index, page in enumerate(layout.pages):
         if before_page is not None:
             before_page(index)
@@ -89,28 +57,15 @@ def _page(canvas: Canvas, page: Page) -> None:
         if isinstance(block, TextBlock):
             _text(canvas, block)
         elif isinstance(block, ImageBlock):
-            data, rect = placed_jpeg(block)
-            # A JPEG ImageReader goes into the PDF as is (DCTDecode), not re-encoded.
-            with _binary_streams():
-                canvas.drawImage(ImageReader(io.BytesIO(data)), rect.x, PAGE_HEIGHT - rect.bottom, rect.w, rect.h)
+            picture, rect = placed_jpeg(block)
+            # The JPEG goes into the PDF as is (DCTDecode), not re-encoded; the same
+            # picture twice at one size is embedded once.
+            with binary_streams():
+                canvas.drawImage(picture, rect.x, PAGE_HEIGHT - rect.bottom, rect.w, rect.h)
         elif isinstance(block, ShapeBlock):
             _shape(canvas, block)
         elif isinstance(block, TableBlock):
             _table(canvas, block)
-
-
-@contextmanager
-def _binary_streams() -> Iterator[None]:
-    """reportlab wraps streams in ASCII85 unless told not to: a JPEG would grow by a
-    quarter. The global setting is read while an image is loaded, so it is switched off
-    only around that (as board_pdf does)."""
-    with _A85_LOCK:
-        before = rl_config.useA85
-        rl_config.useA85 = 0
-        try:
-            yield
-        finally:
-            rl_config.useA85 = before
 
 
 def baseline(top: float, leading: float, size: float) -> float:

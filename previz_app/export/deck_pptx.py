@@ -3,7 +3,6 @@ tables, pictures and speaker notes that say how each generated picture was made.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from pathlib import Path
 
@@ -63,8 +62,8 @@ def _slide(presentation, page: Page) -> None:
         if isinstance(block, TextBlock):
             _text(slide, block)
         elif isinstance(block, ImageBlock):
-            data, rect = placed_jpeg(block)
-            slide.shapes.add_picture(io.BytesIO(data), Pt(rect.x), Pt(rect.y), Pt(rect.w), Pt(rect.h))
+            picture, rect = placed_jpeg(block)
+            slide.shapes.add_picture(picture.jpeg_fh(), Pt(rect.x), Pt(rect.y), Pt(rect.w), Pt(rect.h))
         elif isinstance(block, ShapeBlock):
             _shape(slide, block)
         elif isinstance(block, TableBlock):

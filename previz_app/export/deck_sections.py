@@ -18,6 +18,7 @@ from ..store.scenes import list_scenes
 from ..store.settings import read_project
 from ..store.shots import list_shots
 from ..store.takes import get_take
+from ..store.transaction import read_snapshot
 from .deck_layout import (
     ACCENT,
     ATTACHED_COLOUR,
@@ -44,6 +45,7 @@ from .deck_layout import (
     ShapeBlock,
     TextBlock,
     flow_text,
+    page_heading,
     text_block,
 )
 from .deck_tables import budget_pages, comparables_pages, financing_pages, schedule_pages
@@ -92,14 +94,13 @@ def lay_out_deck(db: Database, media: MediaStore, deck: Deck, sections: Collecti
     """The pages of `deck` for project `db`, in SECTIONS order, empty sections left out.
     With `sections` (SECTIONS keys), only their pages, numbered as in the whole deck.
 
-    Reads takes and shots but decodes no picture. Raises ValueError for an unknown
+    Reads takes and shots, in one read snapshot (with the deck itself when called
+    inside one), but decodes no picture. Raises ValueError for an unknown
     section key, MissingImageError for a picture whose take is gone and ExportError for
     a key sequence whose shot is gone."""
     unknown = sorted(set(sections or ()) - set(SECTIONS))
     if unknown:
         raise ValueError(f"unknown deck section(s): {', '.join(unknown)}; known: {', '.join(SECTIONS)}")
-    project = read_project(db)
-    context = _Context(db, media, deck, project, deck.title.strip() or project.title)
     omitted = tuple(empty_sections(deck))
     builders: dict[str, Callable[[_Context], list[Draft]]] = {
         "title": _title, "logline": _logline, "synopsis": partial(_statement, "synopsis"),
@@ -110,15 +111,21 @@ def lay_out_deck(db: Database, media: MediaStore, deck: Deck, sections: Collecti
     }
     pages: list[Page] = []
     number = 0
-    for key in SECTIONS:
-        if key in omitted:
-            continue
-        for draft in builders[key](context):
-            number += 1
-            if sections is not None and key not in sections:
+    # Takes and shots as of one moment: the app may edit the project while a worker lays the deck out.
+    with read_snapshot(db):
+        project = read_project(db)
+        context = _Context(db, media, deck, project, deck.title.strip() or project.title)
+        for key in SECTIONS:
+            if key in omitted:
                 continue
-            blocks = [*_chrome(draft.heading, context.title, number), *draft.blocks] if draft.chrome else draft.blocks
-            pages.append(Page(key, draft.heading, number, tuple(blocks), draft.background))
+            for draft in builders[key](context):
+                number += 1
+                if sections is not None and key not in sections:
+                    continue
+                blocks = draft.blocks
+                if draft.chrome:
+                    blocks = [*_chrome(draft.heading, context.title, number), *blocks]
+                pages.append(Page(key, draft.heading, number, tuple(blocks), draft.background))
     return DeckLayout(context.title, tuple(pages), omitted)
 
 
@@ -142,7 +149,7 @@ def _title(context: _Context) -> list[Draft]:
     draft = Draft(context.title, chrome=False, background=NIGHT)
     width = CONTENT.w
     title = text_block(MARGIN, 0, width, context.title, 40, "bold", WHITE, max_lines=2, leading=48)
-    logline = text_block(MARGIN, 0, width * 0.8, deck.logline, 15, "italic", WHITE, max_lines=3, leading=21) \
+    logline = text_block(MARGIN, 0, width * 0.8, deck.logline, 15, "italic", WHITE, max_lines=4, leading=21) \
         if deck.logline.strip() else None
     height = title.rect.h + (logline.rect.h + 14 if logline else 0)
     if deck.key_art_take_id is not None:
@@ -177,7 +184,7 @@ def _statement(key: str, context: _Context) -> list[Draft]:
 
 def _flowed(heading: str, text: str, size: float, frames, style: str = "regular") -> list[Draft]:
     pages = flow_text(text, size, frames, style, INK, leading=round(size * 1.45, 2), space_after=size * 0.7)
-    return [Draft(heading if index == 0 else f"{heading} (continued)", list(blocks)) for index, blocks in enumerate(pages)]
+    return [Draft(page_heading(heading, index), list(blocks)) for index, blocks in enumerate(pages)]
 
 
 def _grid(area: Rect, columns: int, rows: int, gap: float = 12.0) -> list[Rect]:
@@ -200,7 +207,7 @@ def _tone(context: _Context) -> list[Draft]:
             images = images[MOOD_FIRST_PAGE:]
     for start in range(0, len(images), MOOD_PER_PAGE):
         blocks = _mood(context, images[start:start + MOOD_PER_PAGE], _grid(CONTENT, 4, 2))
-        drafts.append(Draft(heading if not drafts else f"{heading} (continued)", blocks))
+        drafts.append(Draft(page_heading(heading, len(drafts)), blocks))
     return drafts
 
 
@@ -222,8 +229,7 @@ def _characters(context: _Context) -> list[Draft]:
     width = (CONTENT.w - 2 * GUTTER) / 3
     characters = context.deck.characters
     for start in range(0, len(characters), CARDS_PER_PAGE):
-        heading = SECTIONS["characters"] if start == 0 else f"{SECTIONS['characters']} (continued)"
-        draft = Draft(heading)
+        draft = Draft(page_heading(SECTIONS["characters"], len(drafts)))
         cards = characters[start:start + CARDS_PER_PAGE]
         pictured = any(character.image_take_id is not None for character in cards)
         for x, character in zip(_columns(3), cards):
@@ -284,8 +290,7 @@ def _sequences(context: _Context) -> list[Draft]:
     cells = _grid(CONTENT, 3, 2, gap=24.0)
     drafts = []
     for start in range(0, len(chosen), BOARDS_PER_PAGE):
-        heading = SECTIONS["sequences"] if start == 0 else f"{SECTIONS['sequences']} (continued)"
-        draft = Draft(heading)
+        draft = Draft(page_heading(SECTIONS["sequences"], len(drafts)))
         for cell, shot in zip(cells, chosen[start:start + BOARDS_PER_PAGE]):
             draft.blocks += _board(context, cell, shot, scenes[shot.scene_id])
         drafts.append(draft)
@@ -327,7 +332,7 @@ def _team(context: _Context) -> list[Draft]:
     cells = _grid(CONTENT, 3, 2, gap=GUTTER)
     team = context.deck.team
     for start in range(0, len(team), TEAM_PER_PAGE):
-        draft = Draft(SECTIONS["team"] if start == 0 else f"{SECTIONS['team']} (continued)")
+        draft = Draft(page_heading(SECTIONS["team"], len(drafts)))
         for cell, member in zip(cells, team[start:start + TEAM_PER_PAGE]):
             name = text_block(cell.x, cell.y, cell.w, member.name, 15, "bold", INK, max_lines=1, leading=20)
             draft.blocks += [ShapeBlock(Rect(cell.x, cell.y - 8, cell.w, 0.75), RULE), name]

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..domain.deck import SECTIONS, Deck, format_money, money_summary
-from .deck_layout import ACCENT, INK, MUTED, Block, Rect, TableBlock, fit_cell, text_block
+from ..domain.deck import SECTIONS, Deck, format_money, format_share, money_summary
+from .deck_layout import ACCENT, INK, MUTED, Block, Rect, TableBlock, fit_cell, page_heading, text_block
 
 TABLE_SIZE = 10.5
 ROW_HEIGHT = 24.0
@@ -38,8 +38,7 @@ def table_pages(header: Sequence[str], rows: Sequence[Sequence[str]], widths: Se
 
 
 def _pages(key: str, tables: list[TableBlock], summary: list[Block] | None = None) -> Pages:
-    heading = SECTIONS[key]
-    pages: Pages = [(heading if index == 0 else f"{heading} (continued)", [table]) for index, table in enumerate(tables)]
+    pages: Pages = [(page_heading(SECTIONS[key], index), [table]) for index, table in enumerate(tables)]
     if summary:
         pages[0][1].extend(summary)
     return pages
@@ -85,7 +84,7 @@ def secured_line(deck: Deck) -> str:
     money = money_summary(deck)
     if money.secured_share is None:
         return f"Secured: {format_money(money.secured_total, deck.currency)} (no budget set)"
-    return f"Secured: {money.secured_share:.0%} of {format_money(money.budget, deck.currency)}"
+    return f"Secured: {format_share(money.secured_share)} of {format_money(money.budget, deck.currency)}"
 
 
 def financing_pages(deck: Deck, area: Rect) -> Pages:
@@ -101,7 +100,7 @@ def financing_pages(deck: Deck, area: Rect) -> Pages:
                          (False, True, False, True), table, total)
     x = table.right + SUMMARY_GAP
     width = area.right - x
-    headline = f"{money.secured_share:.0%}" if money.secured_share is not None else \
+    headline = format_share(money.secured_share) if money.secured_share is not None else \
         format_money(money.secured_total, currency)
     summary: list[Block] = [
         text_block(x, area.y, width, headline, 40 if money.secured_share is not None else 20, "bold", ACCENT,

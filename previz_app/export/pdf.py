@@ -1,14 +1,18 @@
 """What every PDF previz writes shares: the embedded typeface from the first page on,
-its document properties (with entries of our own), and image streams left binary."""
+its document properties (with entries of our own), and pictures embedded as JPEG bytes
+encoded once (DCTDecode): reportlab neither decodes nor re-encodes them."""
 
 from __future__ import annotations
 
+import hashlib
+import io
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
+from PIL import Image
 from reportlab import rl_config
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfbase.pdfdoc import PDFDate, PDFDictionary, PDFInfo, PDFName, PDFString
@@ -16,6 +20,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from .fonts import pdf_font
 
+JPEG_QUALITY = 90
 _A85_LOCK = threading.Lock()
 
 
@@ -50,6 +55,44 @@ def binary_streams() -> Iterator[None]:
             yield
         finally:
             rl_config.useA85 = before
+
+
+class JpegPicture:
+    """JPEG bytes for reportlab to embed as they are.
+
+    reportlab's drawImage names an image by `str()` when it is not an ImageReader (an
+    ImageReader would be decoded just to be named), and loads anything with
+    `jpeg_fh()` from that JPEG stream without decoding it."""
+
+    __slots__ = ("_name", "data", "height", "width")
+
+    def __init__(self, data: bytes, width: int, height: int) -> None:
+        self.data, self.width, self.height = data, width, height
+        self._name = "jpeg-" + hashlib.sha1(data).hexdigest()
+
+    def jpeg_fh(self) -> io.BytesIO:
+        return io.BytesIO(self.data)
+
+    def __str__(self) -> str:  # same bytes, same name: reportlab embeds them once
+        return self._name
+
+
+def jpeg_picture(image: Image.Image, box: tuple[float, float, float, float], size: tuple[float, float],
+                 dpi: float, quality: int = JPEG_QUALITY) -> JpegPicture:
+    """The part `box` (left, top, right, bottom, in pixels) of `image` as a JPEG for a
+    place `size` (width, height) points large: at most `dpi` pixels per printed inch,
+    scaled down when larger, never up. The board's panels and the deck's pictures
+    both go through here. Safe on any thread: the board's worker threads call it."""
+    left, top, right, bottom = box
+    pixels = (max(1, round(min(size[0] * dpi / 72, right - left))),
+              max(1, round(min(size[1] * dpi / 72, bottom - top))))
+    if image.mode not in ("RGB", "L"):  # JPEG holds neither alpha nor a palette
+        image = image.convert("RGB")
+    if (0, 0, *pixels) != tuple(box):
+        image = image.resize(pixels, Image.Resampling.LANCZOS, box=box, reducing_gap=2.0)
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=quality)
+    return JpegPicture(buffer.getvalue(), image.width, image.height)
 
 
 class _Info(PDFInfo):

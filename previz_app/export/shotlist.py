@@ -10,8 +10,7 @@ numbers are numbers, text is text (never a formula).
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,9 +23,9 @@ from ..domain.timecode import format_timecode, frame_boundaries, timecode_frames
 from ..domain.vocabulary import TransitionIn, TransitionOut
 from ..engine.base import Cancelled
 from ..store import scenes as scene_rows
-from ..store import settings, shots
+from ..store import settings, shots, takes
 from ..store.media import MediaStore
-from ..store.rows import from_row
+from ..store.transaction import read_snapshot
 from .files import staged_output
 from .pictures import provenance
 from .selection import select_scenes
@@ -60,6 +59,8 @@ _COLUMNS = (
     _Column("Transition in", 14, "text"),
     _Column("Transition out", 14, "text"),
     _Column("Transition (s)", 12, "number"),
+    _Column("Prompt override", 40, "wrap"),
+    _Column("Negative prompt", 30, "wrap"),
     _Column("Seed", 12, "whole"),
     _Column("Hero take", 9, "whole"),
     _Column("Hero file", 24, "text"),
@@ -73,6 +74,7 @@ SHOTLIST_COLUMNS: tuple[str, ...] = tuple(column.heading for column in _COLUMNS)
 # Excel keeps 15 significant digits; a larger seed is written as text so it survives.
 _EXACT_IN_EXCEL = 10**15
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+XLSX_MAX_TEXT = 32_767  # characters Excel holds in a cell
 
 
 @dataclass(frozen=True)
@@ -107,13 +109,13 @@ def export_shotlist(
     writer = _WRITERS.get(out.suffix.lower())
     if writer is None:
         raise ValueError(f"cannot write a shot list as {out.name!r}: name the file .csv or .xlsx")
-    with _snapshot(db):  # the app may edit the project while its worker thread exports
+    with read_snapshot(db):  # the app may edit the project while its worker thread exports
         project = settings.read_project(db)
         active = scene_rows.list_scenes(db, include_removed=False)
         chosen = {scene.id: scene for scene in select_scenes(active, request.scenes)}
         film = [shot for shot in shots.list_shots(db) if shot.scene_id in {scene.id for scene in active}]
         listed = [(index, shot) for index, shot in enumerate(film) if shot.scene_id in chosen]
-        heroes = _takes(db, [shot.hero_take_id for _index, shot in listed if shot.hero_take_id is not None])
+        heroes = takes.get_takes(db, [shot.hero_take_id for _index, shot in listed if shot.hero_take_id is not None])
     if not listed:
         where = "the scenes chosen have" if request.scenes else "the project has"
         raise ValueError(f"no shots to list: {where} no shots")
@@ -162,6 +164,8 @@ def _row(scene: Scene, shot: Shot, timecodes: tuple[str, ...], hero: Take | None
         shot.transition_in.value,
         shot.transition_out.value,
         None if plain_cut else shot.transition_seconds,  # a length means nothing on a cut
+        shot.prompt_override,
+        shot.negative_prompt,
         shot.seed,
         hero.id if hero is not None else None,
         hero_file,
@@ -170,28 +174,6 @@ def _row(scene: Scene, shot: Shot, timecodes: tuple[str, ...], hero: Take | None
         made.seed if made else None,
         made.prompt if made else "",
     )
-
-
-@contextmanager
-def _snapshot(db: Database) -> Iterator[None]:
-    """One read transaction, so every query sees the same state of the project."""
-    if db.conn.in_transaction:
-        yield
-        return
-    db.conn.execute("BEGIN")
-    try:
-        yield
-    finally:
-        db.conn.execute("ROLLBACK")
-
-
-def _takes(db: Database, take_ids: list[int]) -> dict[int, Take]:
-    found: dict[int, Take] = {}
-    for start in range(0, len(take_ids), 500):  # SQLite's limit on bound parameters
-        chunk = take_ids[start : start + 500]
-        for row in db["takes"].rows_where(f"id IN ({','.join('?' * len(chunk))})", chunk):
-            found[row["id"]] = from_row(Take, row)
-    return found
 
 
 def _write_csv(path: Path, rows: list[tuple[Cell, ...]], title: str) -> None:
@@ -238,7 +220,7 @@ def _write_xlsx(path: Path, rows: list[tuple[Cell, ...]], title: str) -> None:
             if value is None or value == "":
                 continue
             if isinstance(value, str):
-                sheet.write_string(number, index, value, style)
+                _write_text(sheet, number, index, value, style)
             elif column.kind == "whole" and abs(value) >= _EXACT_IN_EXCEL:
                 sheet.write_string(number, index, str(value), formats["text"])
             else:
@@ -250,6 +232,16 @@ def _write_xlsx(path: Path, rows: list[tuple[Cell, ...]], title: str) -> None:
         # xlsxwriter wraps the OSError (a full disk); unwrap it so staged_output names the file and the cause.
         cause = exc.args[0] if exc.args and isinstance(exc.args[0], OSError) else OSError(str(exc))
         raise cause from exc
+
+
+def _write_text(sheet, row: int, column: int, text: str, style) -> None:
+    """Write `text` to a cell. xlsxwriter cuts text beyond Excel's limit without a
+    word (write_string returns -2); such text is cut here instead, saying so in the
+    cell, so nobody takes a cut-off prompt for the whole one. The CSV keeps it all."""
+    if sheet.write_string(row, column, text, style) == -2:
+        note = "… [truncated: {:,} more characters; see the CSV]"
+        keep = XLSX_MAX_TEXT - len(note.format(len(text)))
+        sheet.write_string(row, column, text[:keep] + note.format(len(text) - keep), style)
 
 
 _WRITERS: dict[str, Callable[[Path, list[tuple[Cell, ...]], str], None]] = {".csv": _write_csv, ".xlsx": _write_xlsx}

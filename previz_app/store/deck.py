@@ -22,8 +22,9 @@ from ..domain.deck import (
     FinancingSource,
     ScheduleItem,
     TeamMember,
+    validate_deck,
 )
-from .transaction import write_transaction
+from .transaction import read_snapshot, write_transaction
 
 # Deck fields kept in the single `deck` row (same names as the columns).
 _SCALARS = tuple(item.name for item in fields(Deck) if not isinstance(item.default, tuple))
@@ -45,21 +46,18 @@ TABLES = ("deck", *(table for table, _cls, _columns in _LISTS.values()), *(table
 
 def read_deck(db: Database) -> Deck:
     """The project's pitch deck; an empty Deck() when none was saved."""
-    if db.conn.in_transaction:
+    with read_snapshot(db):  # another connection may be writing the deck
         return _read(db)
-    db.conn.execute("BEGIN")  # one snapshot: another connection may be writing the deck
-    try:
-        return _read(db)
-    finally:
-        db.conn.execute("ROLLBACK")
 
 
 def write_deck(db: Database, deck: Deck) -> None:
     """Replace the stored pitch deck with `deck`, all of it or nothing, in one transaction.
 
-    Raises ValueError naming the first picture or key sequence that is not in the
-    project ("key art: no take 99", "key sequences: no shot 12"); nothing is written then.
+    Raises ValueError for an amount out of range (`validate_deck`) and naming the first
+    picture or key sequence that is not in the project ("key art: no take 99", "key
+    sequences: no shot 12"); nothing is written then.
     """
+    validate_deck(deck)
     with write_transaction(db):
         _check_references(db, deck)
         for table in TABLES:

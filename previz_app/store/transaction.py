@@ -1,4 +1,5 @@
-"""Write transactions that wait for a busy database instead of failing at once."""
+"""Write transactions that wait for a busy database instead of failing at once, and
+read snapshots that see one state of it however many queries they run."""
 
 from __future__ import annotations
 
@@ -32,3 +33,22 @@ def write_transaction(db: Database) -> Iterator[Database]:
         except BaseException:
             db.rollback()
             raise
+
+
+@contextmanager
+def read_snapshot(db: Database) -> Iterator[Database]:
+    """Every query in the block sees the same state of the project.
+
+    In WAL mode a read transaction keeps its snapshot until it ends, so another
+    connection (the app's GUI thread, a CLI run) can commit meanwhile without the
+    block seeing half of it. Inside a transaction already, that one's view is used.
+    Nothing written in the block is kept: it ends in ROLLBACK.
+    """
+    if db.conn.in_transaction:
+        yield db
+        return
+    db.conn.execute("BEGIN")
+    try:
+        yield db
+    finally:
+        db.conn.execute("ROLLBACK")

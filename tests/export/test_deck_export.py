@@ -26,10 +26,11 @@ from previz_app.domain.deck import (
 )
 from previz_app.domain.vocabulary import TakeKind
 from previz_app.engine.base import Cancelled
+from previz_app.export import deck as deck_module
 from previz_app.export.deck import DeckExport, deck_pages, deck_pdf_bytes, export_deck
 from previz_app.export.files import ExportError
 from previz_app.export.pictures import MissingImageError
-from previz_app.store import shots, takes
+from previz_app.store import operations, shots, takes
 from previz_app.store.deck import write_deck
 from previz_app.store.media import add_media
 from tests.animatic.heroes import give_heroes
@@ -183,6 +184,15 @@ def test_pdf_embeds_its_fonts_and_jpeg_pictures(stored, tmp_path):
     assert filters == {("/DCTDecode",)}  # JPEG as is: not re-encoded, not inflated by ASCII85
 
 
+def test_one_picture_shown_many_times_at_one_size_is_embedded_once(stored, tmp_path):
+    folder, deck = stored
+    write_deck(folder.db, Deck(mood_take_ids=(deck.key_art_take_id,) * 8))  # one page of 4 x 2 equal cells
+    export(folder, tmp_path / "deck.pdf")
+    [page] = [page for page in PdfReader(tmp_path / "deck.pdf").pages if "/XObject" in page["/Resources"]]
+    xobjects = page["/Resources"]["/XObject"]
+    assert len(xobjects) == 1 and page.get_contents().get_data().count(b" Do") == 8
+
+
 def test_an_empty_section_is_left_out_of_both(stored, tmp_path):
     folder, deck = stored
     full = export(folder, tmp_path / "full.pdf").pages
@@ -270,6 +280,33 @@ def test_a_cancel_once_the_file_is_written_removes_it(stored, tmp_path, suffix):
         export(folder, out, cancelled=lambda: polls.append(1) or len(polls) > pages + 1)
     assert len(polls) == pages + 2
     assert out.read_bytes() == b"the deck from yesterday" and list(tmp_path.glob(f".deck{suffix}*")) == []
+
+
+def test_the_deck_reads_one_state_while_another_connection_deletes_a_key_shot(stored, tmp_path, monkeypatch):
+    folder, _deck = stored
+    last = shots.list_shots(folder.db)[-1]  # the lighthouse shot: a key sequence, in no other section
+    other, read = folder.connect(), deck_module.read_deck
+
+    def read_then_delete(db):
+        found = read(db)
+        operations.perform(other, operations.DeleteShots([last.id]))  # the app, right after the deck was read
+        return found
+
+    monkeypatch.setattr(deck_module, "read_deck", read_then_delete)
+    try:
+        report = export(folder, tmp_path / "deck.pdf")
+    finally:
+        other.close()
+    texts = pdf_texts(PdfReader(tmp_path / "deck.pdf"))
+    assert report.pages == len(texts) and any(last.action in text for text in texts)
+    assert last.id not in {shot.id for shot in shots.list_shots(folder.db)}  # the delete itself went through
+
+
+def test_the_report_carries_the_money_and_its_currency(stored, tmp_path):
+    folder, deck = stored
+    write_deck(folder.db, replace(deck, currency="EUR"))
+    report = export(folder, tmp_path / "deck.pptx")
+    assert report.currency == "EUR" and report.money.secured_total == 1_125_000 and report.money.budget == 2_500_000
 
 
 def test_another_suffix_is_a_value_error(stored, tmp_path):

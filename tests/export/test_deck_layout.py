@@ -179,6 +179,28 @@ def test_tables_hold_the_money_figures(drafted):
     assert tables["schedule"][0].rows == (("Shoot", "2026-09-01", "2026-10-15"),)
 
 
+@pytest.mark.parametrize(("secured", "share"), [(998_000, "99.8%"), (1_000_000, "100%"), (200, "under 0.1%")])
+def test_the_secured_share_never_rounds_to_all_or_nothing(drafted, secured, share):
+    deck = Deck(budget_total=1_000_000, financing=(FinancingSource("Equity", secured, True),
+                                                   FinancingSource("Presales", 1_000_000 - secured, False)))
+    [page] = [page for page in lay_out_deck(drafted.db, drafted.media, deck).pages if page.section == "financing"]
+    texts = [block.text for block in all_text_blocks(page)]
+    assert share in texts  # the headline beside the table
+    assert f"Secured: {share} of USD 1,000,000" in texts
+
+
+def test_every_section_that_runs_over_says_so_on_its_later_pages(pictured):
+    folder, _listed, take_id = pictured
+    deck = Deck(tone="Cold.", mood_take_ids=(take_id,) * 7, characters=(DeckCharacter("Ella"),) * 4,
+                budget_lines=tuple(BudgetLine(f"Line {n}", 1000) for n in range(20)),
+                team=(TeamMember("Ana", "Director"),) * 7)
+    headings: dict[str, list[str]] = {}
+    for page in lay_out_deck(folder.db, folder.media, deck).pages:
+        headings.setdefault(page.section, []).append(page.heading)
+    for key in ("tone", "characters", "budget", "team"):
+        assert headings[key] == [SECTIONS[key], f"{SECTIONS[key]} (continued)"], key
+
+
 def test_a_long_table_goes_on_to_another_page_with_the_total_last(drafted):
     lines = tuple(BudgetLine(f"Line {n}", 1000 + n) for n in range(40))
     layout = lay_out_deck(drafted.db, drafted.media, Deck(budget_lines=lines))
@@ -216,12 +238,13 @@ def test_only_the_pages_of_the_sections_asked_for_numbered_as_in_the_deck(drafte
 def test_placed_pictures_fill_or_fit_their_rect():
     image = Image.new("RGB", (400, 100), "red")
     cover = ImageBlock(Rect(10, 20, 144, 144), lambda: image, "x", None)
-    data, rect = placed_jpeg(cover, dpi=72)
-    assert rect == cover.rect and Image.open(io.BytesIO(data)).size == (100, 100)  # cropped, never enlarged
+    picture, rect = placed_jpeg(cover, dpi=72)
+    assert rect == cover.rect and Image.open(io.BytesIO(picture.data)).size == (100, 100)  # cropped, never enlarged
     contain = ImageBlock(Rect(0, 0, 200, 200), lambda: image, "x", None, fit="contain")
-    data, rect = placed_jpeg(contain, dpi=144)
+    picture, rect = placed_jpeg(contain, dpi=144)
     assert (rect.w, rect.h) == (200, 50) and rect.y == 75
-    assert Image.open(io.BytesIO(data)).format == "JPEG"
+    with Image.open(io.BytesIO(picture.data)) as decoded:
+        assert decoded.format == "JPEG" and decoded.size == (picture.width, picture.height) == (400, 100)
 
 
 def test_a_mood_picture_whose_file_is_gone_is_named(pictured):

@@ -12,7 +12,7 @@ from previz_app.animatic.timeline import build_timeline
 from previz_app.domain.vocabulary import TakeKind
 from previz_app.engine.base import Cancelled
 from previz_app.export.files import ExportError
-from previz_app.export.shotlist import SHOTLIST_COLUMNS, ShotListExport, export_shotlist
+from previz_app.export.shotlist import SHOTLIST_COLUMNS, XLSX_MAX_TEXT, ShotListExport, export_shotlist
 from previz_app.store import operations, scenes, shots, takes
 from previz_app.store.media import add_media
 from tests.animatic.heroes import give_heroes
@@ -34,6 +34,8 @@ def crewed(drafted):
         operations.EditShot(first.id, "lens_mm", 32.5),
         operations.EditShot(first.id, "duration", 2.25),
         operations.EditShot(first.id, "seed", 42),
+        operations.EditShot(first.id, "prompt_override", f"a lamp-lit kitchen, {CAFE}"),
+        operations.EditShot(first.id, "negative_prompt", "blurry, text"),
         operations.EditShot(second.id, "transition_in", "dissolve"),
         operations.EditShot(second.id, "transition_seconds", 0.5),
         operations.EditShot(second.id, "seed", 2**62),  # beyond what a spreadsheet number holds exactly
@@ -62,7 +64,9 @@ def expected_rows(folder, scene_numbers=None):
             "Characters": ", ".join(shot.characters) or None, "Action": shot.action or None,
             "Dialogue": shot.dialogue or None, "Notes": shot.notes or None,
             "Transition in": shot.transition_in.value, "Transition out": shot.transition_out.value,
-            "Transition (s)": None if cut else shot.transition_seconds, "Seed": shot.seed,
+            "Transition (s)": None if cut else shot.transition_seconds,
+            "Prompt override": shot.prompt_override or None, "Negative prompt": shot.negative_prompt or None,
+            "Seed": shot.seed,
             "Hero take": hero.id if hero else None,
             "Hero file": f"media/{hero.media_hash[:2]}/{hero.media_hash}" if hero else None,
             "Hero engine": recipe.get("engine") or None, "Hero model": recipe.get("model") or None,
@@ -100,6 +104,8 @@ def test_csv_lists_every_shot_in_film_order_with_its_fields(crewed, tmp_path):
         "pan", "left", "32.5", "2.25", "42")
     assert rows[1]["Seed"] == str(2**62) and rows[1]["Transition (s)"] == "0.5"
     assert first["Hero engine"] == "blocking" and first["Hero prompt"]
+    assert (first["Prompt override"], first["Negative prompt"]) == (f"a lamp-lit kitchen, {CAFE}", "blurry, text")
+    assert rows[1]["Prompt override"] == rows[1]["Negative prompt"] == ""
     assert all((crewed.path / row["Hero file"]).is_file() for row in rows)  # the name is the file in the project
 
 
@@ -134,6 +140,39 @@ def test_text_that_looks_like_a_formula_stays_text(crewed, tmp_path):
     assert row["Action"] == "'" + '=HYPERLINK("http://x","click")' and row["Dialogue"] == "'- Run!"
     cell = openpyxl.load_workbook(tmp_path / "shots.xlsx").active.cell(5, SHOTLIST_COLUMNS.index("Action") + 1)
     assert cell.data_type == "s" and cell.value == '=HYPERLINK("http://x","click")'
+
+
+def test_text_beyond_excels_cell_limit_is_cut_visibly_in_xlsx_and_whole_in_csv(crewed, tmp_path):
+    shot = shots.list_shots(crewed.db)[2]
+    long = "".join(f"word{index} " for index in range(8000))  # 70,890 characters; a cell holds 32,767
+    operations.perform(crewed.db, operations.EditShot(shot.id, "prompt_override", long))
+    export_shotlist(crewed.db, crewed.media, ShotListExport(tmp_path / "shots.csv"))
+    export_shotlist(crewed.db, crewed.media, ShotListExport(tmp_path / "shots.xlsx"))
+    assert read_csv(tmp_path / "shots.csv")[2]["Prompt override"] == long
+    cell = openpyxl.load_workbook(tmp_path / "shots.xlsx").active.cell(4, SHOTLIST_COLUMNS.index("Prompt override") + 1)
+    kept = len(cell.value.partition("… [truncated: ")[0])
+    assert len(cell.value) <= XLSX_MAX_TEXT and kept > 32_000 and long.startswith(cell.value[:kept])
+    assert cell.value.endswith(f"… [truncated: {len(long) - kept:,} more characters; see the CSV]")
+
+
+def test_the_list_reads_one_state_while_another_connection_deletes_a_shot(crewed, tmp_path, monkeypatch):
+    listed, other, deleted = shots.list_shots, crewed.connect(), []
+
+    def list_then_delete(db, *args, **kwargs):
+        found = listed(db, *args, **kwargs)
+        if not deleted:  # the app deletes the last shot and its takes right after the export listed them
+            deleted.append(found[-1])
+            operations.perform(other, operations.DeleteShots([found[-1].id]))
+        return found
+
+    monkeypatch.setattr(shots, "list_shots", list_then_delete)
+    try:
+        rows = read_csv(export_shotlist(crewed.db, crewed.media, ShotListExport(tmp_path / "s.csv")).out)
+    finally:
+        other.close()
+    assert [row["Shot"] for row in rows][-1] == deleted[0].number
+    assert rows[-1]["Hero take"] == str(deleted[0].hero_take_id) != ""  # its take, as it was when listed
+    assert len(listed(crewed.db)) == len(rows) - 1
 
 
 def test_scene_selection_keeps_the_whole_films_timecodes(crewed, tmp_path):
