@@ -7,22 +7,32 @@ wrote. Later capabilities (frames, boards, animatic, deck, plates) add steps.
 from __future__ import annotations
 
 import hashlib
+import json
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .animatic.export import AnimaticExport, default_size, export_animatic
 from .animatic.timeline import build_timeline
-from .domain.model import Project
+from .domain.deck import Deck, deck_from_dict
+from .domain.model import Project, Shot
+from .domain.vocabulary import ShotSize
 from .engine.batch import run_batch
 from .engine.engines import make_engines
 from .engine.frames import frame_request, shot_context
 from .engine.jobs import JobRunner
+from .export.boards import BoardExport, export_boards
+from .export.deck import DeckExport, export_deck
+from .export.shotlist import ShotListExport, export_shotlist
 from .script.importer import import_script
 from .store import ProjectFolder, create_project, open_project, settings, shots, takes
+from .store.deck import read_deck, write_deck
 from .store.folder import DB_NAME, existing_project
 
-SAMPLE_SCRIPT = Path(__file__).resolve().parent.parent / "resources" / "sample" / "the_last_lighthouse.fountain"
+SAMPLE = Path(__file__).resolve().parent.parent / "resources" / "sample"
+SAMPLE_SCRIPT = SAMPLE / "the_last_lighthouse.fountain"
+SAMPLE_DECK = SAMPLE / "the_last_lighthouse.deck.json"
 DEMO_PROJECT = "the_last_lighthouse.previz"
 # The frames are drawn 1280 wide; the animatic matches them.
 DEMO_ANIMATIC_WIDTH = 1280
@@ -111,7 +121,57 @@ def step_animatic(run: DemoRun, echo: Echo) -> None:
     echo(f"animatic  {report.frames} frames ({seconds // 60:.0f} min {seconds % 60:.0f} s) -> {request.out}, {request.otio.name}, {request.srt.name}")
 
 
-STEPS: list[Callable[[DemoRun, Echo], None]] = [step_project, step_script, step_frames, step_animatic]
+def step_boards(run: DemoRun, echo: Echo) -> None:
+    """Print the storyboard (six panels a page, A4 landscape) and the crew's shot list."""
+    folder = run.folder
+    boards = export_boards(folder.db, folder.media, BoardExport(out=run.out / "boards.pdf"))
+    shotlist = export_shotlist(folder.db, folder.media, ShotListExport(out=run.out / "shotlist.csv"))
+    run.written += [*boards.files, shotlist.out]
+    echo(f"boards    {boards.shots} shots on {boards.pages} pages -> {boards.out}, {shotlist.out.name}")
+
+
+def step_deck(run: DemoRun, echo: Echo) -> None:
+    """Fill the pitch deck with the sample content and the film's frames (once: a deck
+    someone has edited is kept), then write it as PPTX and PDF."""
+    folder = run.folder
+    if read_deck(folder.db) == Deck():
+        write_deck(folder.db, sample_deck(shots.list_shots(folder.db)))
+    for suffix in (".pptx", ".pdf"):
+        report = export_deck(folder.db, folder.media, DeckExport(out=run.out / f"deck{suffix}"))
+        run.written.append(report.out)
+    for warning in report.warnings:
+        echo(f"deck      warning: {warning.message}")
+    echo(f"deck      {report.pages} pages -> {run.out / 'deck.pptx'}, deck.pdf")
+
+
+def sample_deck(listed: list[Shot]) -> Deck:
+    """The sample deck's words with pictures from the drawn film: the widest shot as key
+    art, eight frames across the film as the mood board, each character's first close
+    shot, and the busiest scene's first six shots as the key sequence."""
+    deck = deck_from_dict(json.loads(SAMPLE_DECK.read_text(encoding="utf-8")))
+    framed = [shot for shot in listed if shot.hero_take_id is not None]
+    if not framed:
+        return deck
+    wide = next((shot for shot in framed if shot.size in (ShotSize.ews, ShotSize.ws)), framed[0])
+    step = max(1, len(framed) // 8)
+    close = (ShotSize.cu, ShotSize.mcu, ShotSize.ecu, ShotSize.ms)
+    characters = tuple(
+        replace(character, image_take_id=next(
+            (shot.hero_take_id for shot in framed if character.name.upper() in shot.characters and shot.size in close), None))
+        for character in deck.characters
+    )
+    per_scene = Counter(shot.scene_id for shot in framed)
+    busiest = per_scene.most_common(1)[0][0]
+    return replace(
+        deck,
+        key_art_take_id=wide.hero_take_id,
+        mood_take_ids=tuple(shot.hero_take_id for shot in framed[::step][:8]),
+        characters=characters,
+        sequence_shot_ids=tuple(shot.id for shot in framed if shot.scene_id == busiest)[:6],
+    )
+
+
+STEPS: list[Callable[[DemoRun, Echo], None]] = [step_project, step_script, step_frames, step_animatic, step_boards, step_deck]
 
 
 def run_demo(out: Path, echo: Echo) -> DemoRun:

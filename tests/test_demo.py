@@ -1,8 +1,12 @@
 """`previz demo`: the main job on a fresh machine, with no model at all."""
 
+import csv
+
 import av
 import opentimelineio as otio
 from PIL import Image
+from pptx import Presentation
+from pypdf import PdfReader
 
 from previz_app.animatic.timeline import build_timeline
 
@@ -10,6 +14,7 @@ from previz_app.demo import SAMPLE_SCRIPT, run_demo
 from previz_app.engine.request import FrameRequest
 from previz_app.script.importer import read_script
 from previz_app.store import open_project, scenes, shots
+from previz_app.store.deck import read_deck
 
 
 def test_the_bundled_screenplay_is_what_the_readme_promises():
@@ -27,7 +32,7 @@ def test_the_bundled_screenplay_is_what_the_readme_promises():
 def test_demo_runs_twice_and_reports_each_step(tmp_path):
     lines = []
     first = run_demo(tmp_path, lines.append)
-    assert [line.split()[0] for line in lines] == ["project", "script", "shots", "frames", "animatic", "done"]
+    assert [line.split()[0] for line in lines] == ["project", "script", "shots", "frames", "animatic", "boards", "deck", "done"]
     assert all(path.exists() for path in first.written)
     with open_project(tmp_path / "the_last_lighthouse.previz") as folder:
         listed = scenes.list_scenes(folder.db)
@@ -54,6 +59,21 @@ def test_demo_runs_twice_and_reports_each_step(tmp_path):
     cut = otio.adapters.read_from_file(str(tmp_path / "animatic.otio"))
     assert [clip.name for clip in cut.find_clips()] == [shot.number for shot in drafted]
     assert "-->" in (tmp_path / "animatic.srt").read_text(encoding="utf-8")
+
+    boards = PdfReader(tmp_path / "boards.pdf")
+    lines_printed = {line.strip() for page in boards.pages for line in page.extract_text().splitlines()}
+    assert {shot.number for shot in drafted} <= lines_printed  # each number is a caption's first text
+    with open(tmp_path / "shotlist.csv", encoding="utf-8-sig", newline="") as handle:
+        assert [row["Shot"] for row in csv.DictReader(handle)] == [shot.number for shot in drafted]
+    deck_pdf = PdfReader(tmp_path / "deck.pdf")
+    deck = Presentation(str(tmp_path / "deck.pptx"))
+    assert len(deck.slides) == len(deck_pdf.pages) >= 12
+    with open_project(tmp_path / "the_last_lighthouse.previz") as folder:
+        stored = read_deck(folder.db)
+    assert stored.logline and stored.key_art_take_id is not None and len(stored.mood_take_ids) == 8
+    slide_text = [" ".join(shape.text_frame.text for shape in slide.shapes if shape.has_text_frame) for slide in deck.slides]
+    assert stored.logline in slide_text[0] and stored.logline in slide_text[1]  # title page, then its own
+    assert "seed" in deck.slides[0].notes_slide.notes_text_frame.text  # the key art's recipe
 
     lines.clear()
     run_demo(tmp_path, lines.append)  # a second run re-imports and changes nothing
