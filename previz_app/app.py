@@ -14,6 +14,7 @@ from PySide6.QtCore import QSettings, QStandardPaths, Qt, QThreadPool, QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
+from .domain.deck import empty_sections
 from .engine.discovery.library import ModelLibrary
 from .ui.main_window import MainWindow
 from .ui.services import Services, real_engines
@@ -28,6 +29,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--screenshot", metavar="OUT.png", help="open PROJECT, wait for the painted board, save the window, exit")
     parser.add_argument("--size", default="1600x1000", help="window size for --screenshot, WIDTHxHEIGHT (default 1600x1000)")
     parser.add_argument("--player", action="store_true", help="with --screenshot: show the animatic player and wait for its first frame")
+    parser.add_argument("--dialog", choices=("boards", "deck"),
+                        help="with --screenshot: save the board export dialog or the pitch deck editor once its preview is drawn")
     args = parser.parse_args(argv)
     try:
         args.size = tuple(int(v) for v in args.size.lower().split("x"))
@@ -49,21 +52,30 @@ def user_services(settings: QSettings) -> Services:
     return Services(settings, cache / "thumbnails", real_engines(ModelLibrary.for_user), ModelLibrary.for_user, pool)
 
 
-def take_screenshot(window: MainWindow, out: Path, app: QApplication, player: bool = False) -> None:
+def take_screenshot(window: MainWindow, out: Path, app: QApplication, player: bool = False, dialog: str | None = None) -> None:
     """Save the window once the board's visible thumbnails (and with `player`, the
-    player's first frame) are painted, or on timeout."""
+    player's first frame) are painted, or on timeout; with `dialog` ("boards",
+    "deck"), that dialog once its preview is drawn."""
     waited = {"ms": 0}
+    shown = None
+    if dialog == "boards":
+        shown = window.workspace.exports.show_board_dialog()
+    elif dialog == "deck":
+        shown = window.workspace.exports.show_deck_editor()
+        shown.resize(1440, 900)
+        shown.show_section("title" if "tone" in empty_sections(shown.deck) else "tone")
 
     def poll() -> None:
         workspace = window.workspace
         ready = workspace is not None and workspace.board.visible_thumbnails_pending() == 0 and workspace.thumbnails.pending() == 0
         ready = ready and (not player or workspace.player.displayed_frame is not None)
+        ready = ready and (shown is None or shown.preview_ready())
         waited["ms"] += 100
         if ready or waited["ms"] >= SCREENSHOT_TIMEOUT_MS:
             timer.stop()
             app.processEvents()
             out.parent.mkdir(parents=True, exist_ok=True)
-            saved = window.grab().save(str(out))
+            saved = (shown or window).grab().save(str(out))
             if not ready:
                 print(f"previz-gui: thumbnails still loading after {SCREENSHOT_TIMEOUT_MS // 1000} s", file=sys.stderr)
             app.exit(0 if ready and saved else 1)
@@ -99,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.screenshot:
         if args.player:
             window.show_player()
-        take_screenshot(window, Path(args.screenshot), app, args.player)
+        take_screenshot(window, Path(args.screenshot), app, args.player, args.dialog)
     code = app.exec()
     window.close()
     return code

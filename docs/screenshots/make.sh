@@ -12,4 +12,6 @@ $bin/previz demo --out previz-demo > /dev/null
 $bin/previz-gui --screenshot "$out/main-window.png" --size 1600x1000 "$project"
 $bin/previz-gui --screenshot "$out/main-window-laptop.png" --size 1280x800 "$project"
 $bin/previz-gui --screenshot "$out/animatic-player.png" --size 1600x1000 --player "$project"
+$bin/previz-gui --screenshot "$out/board-export.png" --size 1600x1000 --dialog boards "$project"
+$bin/previz-gui --screenshot "$out/deck-editor.png" --size 1600x1000 --dialog deck "$project"
 echo "screenshots written to $out"

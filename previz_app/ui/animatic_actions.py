@@ -8,12 +8,8 @@ from PySide6.QtWidgets import QWidget
 
 from ..animatic.export import export_animatic
 from ..store import operations as ops
-from .animatic_export import (
-    CLOSE_WAIT_MS,
-    AnimaticExportDialog,
-    ExportFunction,
-    ExportRunner,
-)
+from .animatic_export import AnimaticExportDialog
+from .export_runner import CLOSE_WAIT_MS, ExportFunction, ExportRunner
 from .services import Services
 from .sound import MusicBedDialog
 from .state import ProjectState

@@ -82,6 +82,8 @@ class MainWindow(QMainWindow):
         self.view_menu = self.menuBar().addMenu("&View")
         # Filled from the open project's AnimaticActions.
         self.animatic_menu = self.menuBar().addMenu("&Animatic")
+        # Filled from the open project's ExportActions.
+        self.export_menu = self.menuBar().addMenu("E&xport")
         # Owned by the window: the View menu is refilled for each project and keeps it.
         self.player_action = QAction("&Animatic Player", self)
         self.player_action.setShortcut(QKeySequence("Ctrl+Shift+P"))
@@ -103,6 +105,8 @@ class MainWindow(QMainWindow):
         self.view_menu.clear()
         self.animatic_menu.clear()
         self.animatic_menu.setEnabled(open_)
+        self.export_menu.clear()
+        self.export_menu.setEnabled(open_)
         if not open_:
             return
         stack = self.workspace.state.undo_stack
@@ -126,6 +130,10 @@ class MainWindow(QMainWindow):
         self.animatic_menu.addAction(self.player_action)
         self.animatic_menu.addSeparator()
         self.animatic_menu.addActions(self.workspace.animatic.actions)
+        exports = self.workspace.exports
+        self.export_menu.addActions(exports.actions[:3])
+        self.export_menu.addSeparator()
+        self.export_menu.addActions(exports.actions[3:])
 
     # -- projects ----------------------------------------------------------------------
 

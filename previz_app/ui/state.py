@@ -52,6 +52,7 @@ class ProjectState(QObject):
     shots_changed = Signal(list)  # ids of shots whose fields changed
     takes_changed = Signal(int)  # a shot gained a take, or a take was starred
     current_shot_changed = Signal(int)  # shot id, -1 for none
+    deck_changed = Signal()  # the pitch deck was edited (or the edit undone or redone)
     error_reported = Signal(str)
 
     _recorded_from_writer = Signal(list)  # from the take writer's thread
@@ -102,7 +103,7 @@ class ProjectState(QObject):
     def _announce(self, operation: ops.Operation) -> None:
         parts = operation.operations if isinstance(operation, ops.Compound) else [operation]
         shot_ids: list[int] = []
-        structure = scenes = project = False
+        structure = scenes = project = deck = False
         for part in parts:
             if isinstance(part, _STRUCTURE):
                 structure = True
@@ -118,6 +119,8 @@ class ProjectState(QObject):
                 self.takes_changed.emit(part.shot_id)
             elif isinstance(part, ops.StarTake):
                 self.takes_changed.emit(takes.get_take(self.db, part.take_id).shot_id)
+            elif isinstance(part, ops.EditDeck):
+                deck = True
         if project:
             self.project_changed.emit()
         if scenes or structure:
@@ -127,6 +130,8 @@ class ProjectState(QObject):
             self._forget_missing_current()
         elif shot_ids:
             self.shots_changed.emit(shot_ids)
+        if deck:
+            self.deck_changed.emit()
 
     def _forget_history(self) -> None:
         # The stack already moved past an edit the database refused (it was locked by
@@ -142,6 +147,7 @@ class ProjectState(QObject):
         self.project_changed.emit()
         self.scenes_changed.emit()
         self.board_changed.emit()
+        self.deck_changed.emit()
         self._forget_missing_current()
 
     def record_frame_later(

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
 from ..store import ProjectFolder
 from .animatic_actions import AnimaticActions
 from .board_view import BoardView
+from .export_actions import ExportActions
 from .inspector import InspectorView
 from .pacing import PacingView
 from .player import PlayerView
@@ -40,6 +41,7 @@ class Workspace(QObject):
         self.pacing = PacingView(self.state)
         self.player = PlayerView(self.state, self.thumbnails, pool=services.pool)
         self.animatic = AnimaticActions(self.state, services, window, parent=self)
+        self.exports = ExportActions(self.state, services, window, parent=self, thumbnails=self.thumbnails)
         self.docks: list[QDockWidget] = [
             self._dock("Scenes", self.scenes, Qt.DockWidgetArea.LeftDockWidgetArea),
             self._dock("Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea),
@@ -102,6 +104,8 @@ class Workspace(QObject):
         if not self.animatic.close():  # cancels a running export and waits; music imports land
             # Let go, not waited for: it ends on its own, with its own connection.
             self.state.report_error("An animatic export or music import was still stopping when the project closed")
+        if not self.exports.close():  # cancels a running export and waits, as above
+            self.state.report_error("A boards, shot list or pitch deck export was still stopping when the project closed")
         self.inspector.flush()  # shot sound imports land before the state closes
         self.inspector.takes_view.flush()
         self.queue.shutdown()
