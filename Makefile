@@ -33,6 +33,8 @@ screenshots: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_store.py
 	QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/bench_gui.py
+	$(BIN)/python benchmarks/bench_boards.py
+	$(BIN)/python benchmarks/bench_deck.py
 
 clean:
 	rm -rf previz-demo .pytest_cache
