@@ -17,6 +17,7 @@ from ..domain.wall import (
     profile_json,
     wall_canvas,
 )
+from ..export.files import staged_output
 from . import cli
 
 
@@ -58,7 +59,8 @@ def wall(load_path, radius, arc, width, distance, height, cabinet, pitch, capaci
         profile = _profile_from_options(radius, arc, width, distance, height, cabinet, pitch, capacity, name)
     canvas = wall_canvas(profile)
     if save_path is not None:
-        save_path.write_text(profile_json(profile) + "\n", encoding="utf-8")
+        with staged_output(save_path) as temporary:  # an older profile stays whole if this fails
+            temporary.write_text(profile_json(profile) + "\n", encoding="utf-8")
     if as_json:
         click.echo(json.dumps({"profile": asdict(profile), "canvas": {**asdict(canvas), "pixels": canvas.pixels}}, indent=2))
         return
