@@ -191,7 +191,7 @@ def demo(out: Path) -> None:
 
 
 # Subcommands that live in their own modules register themselves on `cli`.
-from . import animatic, export, frames, models, motion, wall  # noqa: E402,F401
+from . import animatic, export, frames, models, motion, plate, wall  # noqa: E402,F401
 
 
 def main(argv: list[str] | None = None) -> None:

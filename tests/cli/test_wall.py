@@ -2,6 +2,9 @@
 
 import json
 
+import numpy as np
+from PIL import Image
+
 from .runner import run
 
 
@@ -38,3 +41,16 @@ def test_bad_walls_get_clear_errors(capsys, tmp_path):
     broken.write_text("{not json", encoding="utf-8")
     code, _out, err = run(capsys, "wall", "--load", broken)
     assert code == 1 and "is not JSON" in err
+
+
+def test_a_plate_from_the_command_line(capsys, tmp_path, folder):
+    saved = tmp_path / "wall.json"
+    assert run(capsys, "wall", "--radius", 3, "--arc", 180, "--height", 1.5, "--cabinet", "500x500", "--pitch", 25,
+               "--capacity", 4000, "--save", saved)[0] == 0
+    pano = tmp_path / "pano.png"
+    Image.fromarray(np.random.default_rng(1).integers(0, 255, (45, 90, 3), dtype=np.uint8)).save(pano)
+    code, out, err = run(capsys, "export", "plate", folder.path, "--wall", saved, "--source", pano, "--format", "tiff")
+    assert code == 0 and "warning: the source has" in err  # 90 px across 360° is far below the wall's density
+    sidecar = json.loads((folder.exports_dir / "plate" / "plate.json").read_text())
+    assert len(sidecar["tiles"]) == len(list((folder.exports_dir / "plate").glob("plate_*.tif"))) > 1
+    assert "tiles" in out
