@@ -8,7 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
+import shiboken6
+from PySide6.QtCore import QCoreApplication, QObject, QThreadPool, QTimer, Signal
 
 from ..engine.base import Cancelled
 from .workers import BackgroundTask, TaskControl, run_in_background, wait_for_tasks
@@ -28,6 +29,7 @@ class LatestTask(QObject):
         self.pool = pool
         self._job: tuple[Callable[[TaskControl], Any], Callable[[Any], None], Callable[[BaseException], None] | None] | None = None
         self._task: BackgroundTask | None = None
+        self._finished_task: BackgroundTask | None = None
         self._generation = 0  # bumped by discard: outcomes of older jobs are dropped
         self._paused = False
         self._delay_ms = delay_ms
@@ -91,18 +93,27 @@ class LatestTask(QObject):
             return fn(control)
 
         def succeeded(result: Any) -> None:
-            if generation == self._generation:
+            if shiboken6.isValid(self) and generation == self._generation:
                 on_success(result)
 
         def failed(exc: BaseException) -> None:
-            if generation == self._generation and not isinstance(exc, Cancelled) and on_failure is not None:
+            if (shiboken6.isValid(self) and generation == self._generation and not isinstance(exc, Cancelled)
+                    and on_failure is not None):
                 on_failure(exc)
 
-        self._task = run_in_background(self.pool, work, succeeded, failed, parent=self)
+        # The task belongs to the application, not to this object: a dialog deleted while
+        # its preview renders (closed, then collected) would delete the task under the
+        # worker thread that is about to report on it, and crash. It lets go when done.
+        self._task = run_in_background(self.pool, work, succeeded, failed,
+                                       parent=QCoreApplication.instance() or self)
         self._task.ended.connect(self._on_ended)
 
     def _on_ended(self) -> None:
-        self._task = None
+        # Held until the next job replaces it: dropped now, the pool thread (a moment from
+        # done) could hold the last reference, and shiboken 6.11 frees a GUI-thread object
+        # let go on another thread through a pending call that crashes
+        # (Shiboken::BindingManager::runDeletionInMainThread).
+        self._finished_task, self._task = self._task, None
         self.finished.emit()
         if self._job is not None and not self._paused:
             self._start()
