@@ -11,6 +11,7 @@ from typing import Any
 from PySide6.QtCore import QEventLoop, QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
 
 logger = logging.getLogger(__name__)
+RELEASE_DELAY_MS = 1000
 
 
 class TaskControl:
@@ -78,6 +79,11 @@ class BackgroundTask(QObject):
         finally:
             self.ended.emit()
             self.setParent(None)
+            # Held on this thread a moment past the pool thread's own last reference (it
+            # is returning from the emit that brought us here): were that one the last,
+            # shiboken 6.11 would hand the deletion to this thread through a pending call
+            # that crashes (Shiboken::BindingManager::runDeletionInMainThread).
+            QTimer.singleShot(RELEASE_DELAY_MS, lambda task=self: None)
 
 
 class _Runnable(QRunnable):
