@@ -105,8 +105,7 @@ class VideoWriter:
             # here): every core it is given, a frame each.
             context.thread_type = "FRAME"
             context.thread_count = threads or _cores()
-        self._video = video
-        self._audio = None
+        self._video, self._audio = video, None
         if self.audio_rate:
             self._audio = self._container.add_stream("aac" if mp4 else "pcm_s16le", rate=self.audio_rate, layout="stereo")
             if mp4:

@@ -29,7 +29,6 @@ class LatestTask(QObject):
         self.pool = pool
         self._job: tuple[Callable[[TaskControl], Any], Callable[[Any], None], Callable[[BaseException], None] | None] | None = None
         self._task: BackgroundTask | None = None
-        self._finished_task: BackgroundTask | None = None
         self._generation = 0  # bumped by discard: outcomes of older jobs are dropped
         self._paused = False
         self._delay_ms = delay_ms
@@ -109,11 +108,7 @@ class LatestTask(QObject):
         self._task.ended.connect(self._on_ended)
 
     def _on_ended(self) -> None:
-        # Held until the next job replaces it: dropped now, the pool thread (a moment from
-        # done) could hold the last reference, and shiboken 6.11 frees a GUI-thread object
-        # let go on another thread through a pending call that crashes
-        # (Shiboken::BindingManager::runDeletionInMainThread).
-        self._finished_task, self._task = self._task, None
+        self._task = None
         self.finished.emit()
         if self._job is not None and not self._paused:
             self._start()
