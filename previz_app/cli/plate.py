@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
-from ..domain.wall import profile_from_dict
 from ..store import open_project
 from .export import export_group, run_export
+from .wall import resolve_wall
 
 
 @export_group.command("plate")
 @click.argument("directory", type=click.Path(path_type=Path))
-@click.option("--wall", "wall_path", type=click.Path(path_type=Path, dir_okay=False, exists=True), required=True,
-              help="The wall profile JSON (`previz wall ... --save F.json` writes one).")
+@click.option("--wall", "wall_path", metavar="NAME|FILE.json", required=True,
+              help="The wall: a profile JSON file (`previz wall ... --save F.json` writes one), or the name of "
+                   "a wall stored in the project (`previz wall ... --project DIR --name NAME`).")
 @click.option("--source", type=click.Path(path_type=Path, dir_okay=False, exists=True), required=True,
               help="The picture: an equirectangular 360° panorama, or a wide image (PNG, JPEG, TIFF; sRGB).")
 @click.option("--kind", type=click.Choice(["equirect", "wide"]), default="equirect", show_default=True,
@@ -26,7 +26,7 @@ from .export import export_group, run_export
               help="Extra blur in wall pixels, against moiré on camera.")
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False),
               help="The folder for the tiles and their JSON sidecar (default: the project's exports/plate).")
-def plate(directory: Path, wall_path: Path, source: Path, kind: str, fmt: str, lowpass: float, out: Path | None) -> None:
+def plate(directory: Path, wall_path: str, source: Path, kind: str, fmt: str, lowpass: float, out: Path | None) -> None:
     """Reproject SOURCE onto the wall's pixel canvas and write it as cabinet-aligned tiles.
 
     Tiles are at most one processor output (and 16,384 px a side); the sidecar
@@ -36,11 +36,8 @@ def plate(directory: Path, wall_path: Path, source: Path, kind: str, fmt: str, l
     """
     from ..export.plate import PlateExport, export_plate
 
-    try:
-        wall = profile_from_dict(json.loads(wall_path.read_text(encoding="utf-8")))
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{wall_path} is not JSON: {exc}") from None
     with open_project(directory) as folder:
+        wall = resolve_wall(wall_path, folder.db)  # an existing file, else a wall stored in the project
         request = PlateExport(out or folder.exports_dir / "plate", wall, source, kind, fmt, lowpass)
         if out is None:
             folder.exports_dir.mkdir(exist_ok=True)

@@ -223,6 +223,22 @@ def _deck(db: Database) -> None:
     )
 
 
+@migrations(name="0006_walls")
+def _walls(db: Database) -> None:
+    # LED-wall profiles by name, each the profile's JSON (domain.wall.profile_json), in
+    # the order the user keeps them.
+    _execute_all(
+        db,
+        """
+        CREATE TABLE walls (
+            name TEXT PRIMARY KEY,
+            profile TEXT NOT NULL,
+            position INTEGER NOT NULL
+        )
+        """
+    )
+
+
 def known_migration_names() -> list[str]:
     """Names of every migration this version of previz knows, in order."""
     return [migration.name for migration in migrations.pending(Database(memory=True))]
