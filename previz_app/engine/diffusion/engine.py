@@ -21,8 +21,9 @@ from PIL import Image
 
 from ..base import Cancelled, EngineError, FrameResult, RenderContext
 from ..discovery.entry import Family
+from ..environment import EnvironmentRequest
 from ..request import FrameRequest, Mode, decode_image
-from . import previews
+from . import panorama, previews
 from .adapters import apply_loras
 from .loading import (
     FAMILY_OF_PIPELINE, ModelSource, load_controlnet, load_pipeline, load_taesd, resolve_model,
@@ -352,6 +353,24 @@ class DiffusersEngine:
             return tensors
 
         return on_step_end
+
+    # -- environments: wide and 360° pictures in overlapping windows (panorama.py) ---
+
+    def environment(self, request: EnvironmentRequest, context: RenderContext) -> Image.Image:
+        """A wide or 360° environment; raises Cancelled, or EngineError (SD3/FLUX)."""
+        return panorama.generate(self._windowed(request), request, context)
+
+    def upscale(self, image: Image.Image, request: EnvironmentRequest, context: RenderContext,
+                strength: float = 0.35) -> Image.Image:
+        """`image` enlarged to the request's size by tiled img2img at `strength`."""
+        return panorama.upscale(self._windowed(request), image, request, context, strength)
+
+    def _windowed(self, request: EnvironmentRequest) -> panorama.Model:
+        panorama.check_family(self.check(request.model))  # before loading a model it cannot use
+        loaded = self._model(request.model)
+        apply_loras(loaded.pipe, loaded.adapters, loaded.family, (), allow_pickle=self.allow_pickle)  # none left on
+        scheduler = _scheduler(loaded.pipe.scheduler, request.scheduler, loaded.family)
+        return panorama.Model(loaded.pipe, loaded.family, scheduler, self._preview_decoder(loaded.family))
 
 
 def _scheduler(current, name: str, family: Family):
