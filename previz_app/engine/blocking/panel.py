@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from ..base import FrameResult, RenderContext
+from ..base import EngineError, FrameResult, RenderContext
+from ..environment import EnvironmentRequest
 from ..request import FrameRequest, Staging
 from .figures import draw_figure, draw_label, draw_pose, place_figure
 from .layout import Layout, block_shot
@@ -102,3 +103,15 @@ class BlockingEngine:
         drawn = render_panel(request.staging or Staging(), request.width, request.height, request.seed)
         context.on_progress(1, 1)
         return FrameResult(drawn.image, request, {"depth": drawn.depth, "pose": drawn.pose, "lineart": drawn.lineart})
+
+    def environment(self, request: EnvironmentRequest, context: RenderContext) -> Image.Image:
+        """A storyboard-style environment round the viewer from the request's staging."""
+        from .environment import render_environment  # it reads LIGHT and INK from this module
+
+        return render_environment(request, context)
+
+    def upscale(self, image: Image.Image, request: EnvironmentRequest, context: RenderContext,
+                strength: float = 0.35) -> Image.Image:
+        """The blocking engine cannot add detail to a picture; it paints at full size instead."""
+        raise EngineError("upscaling an environment needs a diffusion model (--engine diffusers --model …); "
+                          "the blocking engine paints environments at the wall's own resolution")
