@@ -34,7 +34,7 @@ import numpy as np
 from previz_app.domain.wall import WallProfile, wall_canvas
 
 KINDS = ("equirect", "wide")
-_CHUNK_VALUES = 8_000_000  # float64 values one filtering pass holds at a time (64 MB)
+_CHUNK_VALUES = 8_000_000  # float32 values one filtering pass makes at a time (32 MB)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,22 +97,30 @@ def _row_range(profile: WallProfile, rows: range | slice) -> range:
     return rows
 
 
-def _rays(profile: WallProfile, rows: range | slice, eye_height_m: float | None):
-    """(longitude, latitude, on_wall) as float64/bool arrays of shape (rows, canvas width)."""
-    rows = _row_range(profile, rows)
+def _rays(profile: WallProfile, rows: range | slice, eye_height_m: float | None,
+          columns: np.ndarray | None = None):
+    """(longitude, latitude, on_wall) as float64/bool arrays of shape (rows, columns):
+    every canvas column, or the canvas `columns` given (pixel positions, fractional
+    ones between pixel centres allowed). `rows` may be fractional positions too."""
+    rows = np.asarray(rows if isinstance(rows, np.ndarray) else _row_range(profile, rows), dtype=np.float64)
     sections, _ = _geometry(profile)
-    width = sum(section.width_px for section in sections)
     eye = max(section.height_m for section in sections) / 2 if eye_height_m is None else float(eye_height_m)
     if not math.isfinite(eye):
         raise ValueError(f"the eye height must be a number of metres, not {eye_height_m!r}")
-    row = np.asarray(rows, dtype=np.float64)[:, None]
+    width = sum(section.width_px for section in sections) if columns is None else len(columns)
+    row = rows[:, None]
     lon = np.empty((len(rows), width))
     lat = np.empty((len(rows), width))
     on_wall = np.empty((len(rows), width), dtype=bool)
-    for section in sections:
-        column = np.arange(section.width_px, dtype=np.float64)[None, :]
+    for number, section in enumerate(sections):
+        if columns is None:
+            cut = slice(section.col0, section.col0 + section.width_px)
+            column = np.arange(section.width_px, dtype=np.float64)[None, :]
+        else:  # the columns whose centre falls on this section (the end ones take what is beyond)
+            centre = np.asarray(columns, dtype=np.float64) + 0.5 - section.col0
+            cut = ((centre >= 0) | (number == 0)) & ((centre < section.width_px) | (number == len(sections) - 1))
+            column = centre[None, cut] - 0.5
         y = section.height_m - (row + 0.5) * (section.height_m / section.height_px) - eye
-        cut = slice(section.col0, section.col0 + section.width_px)
         if section.kind == "curved":
             lon[:, cut] = section.lon0_deg + (column + 0.5) * (section.span_deg / section.width_px)
             lat[:, cut] = np.degrees(np.arctan(y / section.distance_m))
@@ -121,7 +129,7 @@ def _rays(profile: WallProfile, rows: range | slice, eye_height_m: float | None)
             heading = section.lon0_deg + section.span_deg / 2
             lon[:, cut] = heading + np.degrees(np.arctan(x / section.distance_m))
             lat[:, cut] = np.degrees(np.arctan2(y, np.hypot(section.distance_m, x)))
-        on_wall[:, cut] = row < section.height_px
+        on_wall[:, cut] = row + 0.5 < section.height_px
     return lon, lat, on_wall
 
 
@@ -133,6 +141,34 @@ def canvas_rays(profile: WallProfile, rows: range | slice,
     built height. Raises ValueError for a bad profile or rows off the canvas."""
     lon, lat, _ = _rays(profile, rows, eye_height_m)
     return lon.astype(np.float32), lat.astype(np.float32)
+
+
+def wall_span_deg(profile: WallProfile) -> float:
+    """The horizontal angle the whole wall spans from the eye, in degrees: its sections'
+    spans added (a flat one's `2·atan(w / 2d)`); 360 for a ring. Raises ValueError for
+    a bad profile."""
+    return _geometry(profile)[1]
+
+
+def wide_source_size(profile: WallProfile, width: int | None = None) -> tuple[int, int]:
+    """(width, height) of a `wide` source that covers the whole wall, every canvas row's
+    latitude included, at the wall's pixels per degree (`width` None) or at `width`
+    (the height scaled to match); both rounded up to even numbers. Raises ValueError
+    for a bad profile or width."""
+    sections, span = _geometry(profile)
+    if width is None:
+        width = span * _wall_density(profile)
+    elif isinstance(width, bool) or not isinstance(width, int) or width < 2:
+        raise ValueError(f"a source is a whole number of pixels wide, 2 or more, not {width!r}")
+    eye = max(section.height_m for section in sections) / 2
+    # A row's latitude is steepest straight ahead (x = 0 on a flat section): tan = height off the eye / distance.
+    steepest = max(max(section.height_m - eye, eye) / section.distance_m for section in sections)
+    focal = width / math.radians(span)  # cylinder radius in source pixels
+
+    def even(value: float) -> int:
+        return 2 * math.ceil(value / 2 - 1e-9)
+
+    return even(width), even(2 * focal * steepest)
 
 
 def _wall_density(profile: WallProfile) -> float:
@@ -161,7 +197,7 @@ def _source_densities(shape: tuple[int, ...], kind: str, profile: WallProfile) -
         raise ValueError(f"the source picture is empty ({width}×{height})")
     if kind == "equirect":
         return width / 360, height / 180
-    _, span = _geometry(profile)
+    span = wall_span_deg(profile)
     return width / span, width / span
 
 
@@ -188,20 +224,34 @@ def resolution_warning(source_shape: tuple[int, ...], kind: str, profile: WallPr
 def _area_resize(pixels: np.ndarray, size: int, axis: int) -> np.ndarray:
     """`pixels` averaged down to `size` along `axis`: each output pixel is the exact
     mean of the source area it covers (fractional pixels weighted), so the reduced
-    picture still spans the same angle."""
-    moved = np.moveaxis(pixels, axis, 0)
-    n = moved.shape[0]
-    edges = np.arange(size + 1) * (n / size)
-    index = np.minimum(edges.astype(np.int64), n - 1)
-    fraction = (edges - index)[:, None, None]
-    out = np.empty((size,) + moved.shape[1:], dtype=np.float32)
-    step = max(1, _CHUNK_VALUES // max(1, n * moved.shape[2]))
-    for start in range(0, moved.shape[1], step):
-        chunk = moved[:, start:start + step].astype(np.float64)
-        total = np.concatenate([np.zeros((1,) + chunk.shape[1:]), np.cumsum(chunk, axis=0)])
-        integral = total[index] + fraction * chunk[index]
-        out[:, start:start + step] = np.diff(integral, axis=0) / (n / size)
-    return np.moveaxis(out, 0, axis)
+    picture still spans the same angle. Summed as a few weighted taps per output
+    pixel (the source pixels its area touches), a block of the other axis at a time."""
+    n = pixels.shape[axis]
+    ratio = n / size
+    start = np.arange(size) * ratio
+    first = np.arange(size) * n // size
+    weights, indices = [], []
+    for tap in range(math.ceil(ratio) + 1):
+        index = first + tap
+        overlap = np.minimum(index + 1, start + ratio) - np.maximum(index, start)
+        if (overlap > 0).any():
+            weights.append((np.clip(overlap, 0, None) / ratio).astype(np.float32))
+            indices.append(np.minimum(index, n - 1))
+    other = 1 - axis  # the spatial axis the blocks run along
+    shape = list(pixels.shape)
+    shape[axis] = size
+    out = np.empty(shape, dtype=np.float32)
+    per_line = size * int(np.prod(pixels.shape[2:]))
+    step = max(1, _CHUNK_VALUES // max(1, per_line))
+    view = (slice(None), None) if axis == 0 else (None, slice(None))
+    for begin in range(0, pixels.shape[other], step):
+        block = (slice(None), slice(begin, begin + step)) if axis == 0 else (slice(begin, begin + step),)
+        part = pixels[block]
+        total = np.zeros(part.shape[:axis] + (size,) + part.shape[axis + 1:], dtype=np.float32)
+        for weight, index in zip(weights, indices, strict=True):
+            total += np.take(part, index, axis=axis) * weight[view][..., None]
+        out[block] = total
+    return out
 
 
 def _gaussian(pixels: np.ndarray, sigma: float, axis: int, wrap: bool) -> np.ndarray:
@@ -218,10 +268,13 @@ def _gaussian(pixels: np.ndarray, sigma: float, axis: int, wrap: bool) -> np.nda
     return out
 
 
-def prepare_source(source: np.ndarray, kind: str, profile: WallProfile, lowpass: float = 0.0) -> PlateSource:
+def prepare_source(source: np.ndarray, kind: str, profile: WallProfile, lowpass: float = 0.0,
+                   scale: float = 1.0) -> PlateSource:
     """`source` (H, W[, C], float32 or uint8) filtered once for `profile`'s wall: area-
     reduced where it is denser than the wall, then blurred by `lowpass` wall pixels
-    (a Gaussian sigma) when asked. Raises ValueError for a bad kind, shape or lowpass."""
+    (a Gaussian sigma) when asked. `scale` below 1 filters for a reduced copy of the
+    canvas (a preview `scale` times the wall's size) instead. Raises ValueError for a
+    bad kind, shape, lowpass or scale."""
     pixels = np.asarray(source)
     if pixels.ndim == 2:
         pixels = pixels[:, :, None]
@@ -231,10 +284,12 @@ def prepare_source(source: np.ndarray, kind: str, profile: WallProfile, lowpass:
         pixels = pixels.astype(np.float32)
     if not (math.isfinite(lowpass) and lowpass >= 0):
         raise ValueError(f"the low-pass is a blur in wall pixels, zero or more, not {lowpass!r}")
+    if not (math.isfinite(scale) and 0 < scale <= 1):
+        raise ValueError(f"the canvas scale is above 0 and at most 1, not {scale!r}")
     across, down = _source_densities(pixels.shape, kind, profile)
-    wall = _wall_density(profile)
+    wall = _wall_density(profile) * scale
     original = (pixels.shape[0], pixels.shape[1])
-    scale = 1 / 255 if pixels.dtype == np.uint8 else 1.0
+    value_scale = 1 / 255 if pixels.dtype == np.uint8 else 1.0
     filtered = False
     for axis, density in ((1, across), (0, down)):
         size = max(1, round(pixels.shape[axis] * wall / density))
@@ -242,14 +297,14 @@ def prepare_source(source: np.ndarray, kind: str, profile: WallProfile, lowpass:
             pixels = _area_resize(pixels, size, axis)
             filtered = True
     if lowpass > 0:
-        ratio_x = pixels.shape[1] / original[1] * across / wall  # reduced source pixels per wall pixel
+        ratio_x = pixels.shape[1] / original[1] * across / wall  # reduced source pixels per canvas pixel
         ratio_y = pixels.shape[0] / original[0] * down / wall
-        pixels = _gaussian(pixels, lowpass * ratio_x, 1, wrap=kind == "equirect")
-        pixels = _gaussian(pixels, lowpass * ratio_y, 0, wrap=False)
+        pixels = _gaussian(pixels, lowpass * scale * ratio_x, 1, wrap=kind == "equirect")
+        pixels = _gaussian(pixels, lowpass * scale * ratio_y, 0, wrap=False)
         filtered = True
-    if filtered and scale != 1.0:
-        pixels, scale = pixels * np.float32(scale), 1.0
-    return PlateSource(pixels.astype(np.float32) if filtered else pixels, kind, scale, original)
+    if filtered and value_scale != 1.0:
+        pixels, value_scale = pixels * np.float32(value_scale), 1.0
+    return PlateSource(pixels.astype(np.float32) if filtered else pixels, kind, value_scale, original)
 
 
 def _sample(source: PlateSource, u: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -289,14 +344,29 @@ def reproject_rows(source: np.ndarray | PlateSource, kind: str, profile: WallPro
     `prepare_source` result (filtered once; then `lowpass` was its business). Raises
     ValueError for a bad kind, source, profile or rows."""
     prepared = source if isinstance(source, PlateSource) else prepare_source(source, kind, profile, lowpass)
+    return _reproject(prepared, kind, profile, _rays(profile, rows, eye_height_m))
+
+
+def sample_canvas(source: PlateSource, kind: str, profile: WallProfile, rows: np.ndarray, columns: np.ndarray, *,
+                  eye_height_m: float | None = None) -> np.ndarray:
+    """The canvas sampled at a grid of `rows` × `columns` (canvas pixel positions, float;
+    pixel i's centre is i, so fractional positions fall between centres): a (len(rows),
+    len(columns), C) float32 array, black off the wall. For a reduced view of the plate
+    (a preview) without building the canvas: give it `prepare_source(..., scale=...)`.
+    Raises ValueError for a bad kind or eye height."""
+    rows, columns = (np.asarray(values, dtype=np.float64).reshape(-1) for values in (rows, columns))
+    return _reproject(source, kind, profile, _rays(profile, rows, eye_height_m, columns))
+
+
+def _reproject(prepared: PlateSource, kind: str, profile: WallProfile, rays) -> np.ndarray:
     if prepared.kind != kind:
         raise ValueError(f"the source was prepared as {prepared.kind!r}, not {kind!r}")
-    lon, lat, on_wall = _rays(profile, rows, eye_height_m)
+    lon, lat, on_wall = rays
     if kind == "equirect":
         u = np.mod(lon + 180, 360) / 360
         v = (90 - lat) / 180
     else:
-        _, span = _geometry(profile)
+        span = wall_span_deg(profile)
         height, width = prepared.original_shape
         u = (lon + span / 2) / span
         radius_px = width / math.radians(span)  # cylinder radius in source pixels
@@ -326,5 +396,5 @@ def _bands(prepared: PlateSource, kind: str, profile: WallProfile, band_rows: in
                                    eye_height_m=eye_height_m)
 
 
-__all__ = ["KINDS", "PlateSource", "canvas_rays", "prepare_source", "reproject_bands",
-           "reproject_rows", "resolution_warning", "source_pixels_per_degree"]
+__all__ = ["KINDS", "PlateSource", "canvas_rays", "prepare_source", "reproject_bands", "reproject_rows",
+           "resolution_warning", "sample_canvas", "source_pixels_per_degree", "wall_span_deg", "wide_source_size"]

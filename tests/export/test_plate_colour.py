@@ -126,3 +126,19 @@ def test_dither_is_repeatable_by_seed():
     sky = np.full((8, 8, 3), 0.5, np.float32)
     assert np.array_equal(to_uint8(sky, True, seed=3), to_uint8(sky, True, seed=3))
     assert not np.array_equal(to_uint8(sky, True, seed=3), to_uint8(sky, True, seed=4))
+
+
+def test_dither_grain_belongs_to_the_canvas_position():
+    # A band or a tile dithered where it sits on the canvas gets the whole plate's grain.
+    rng = np.random.default_rng(2)
+    canvas = rng.random((40, 90, 3), dtype=np.float32)
+    whole = to_uint8(canvas, dither=True, seed=1)
+    for row0, col0, rows, cols in ((0, 0, 40, 90), (7, 0, 13, 90), (20, 33, 20, 57), (39, 89, 1, 1)):
+        part = to_uint8(canvas[row0:row0 + rows, col0:col0 + cols], dither=True, seed=1, origin=(row0, col0))
+        assert np.array_equal(part, whole[row0:row0 + rows, col0:col0 + cols])
+    # ... and not the grain of somewhere else: the same values moved down a row dither differently.
+    moved = to_uint8(canvas[:20], dither=True, seed=1, origin=(1, 0))
+    assert not np.array_equal(moved, whole[:20])
+    flat = np.full((64, 64, 3), 0.5 + 0.3 / 255, np.float32)  # between two levels: the grain decides
+    grain = to_uint8(flat, dither=True).astype(int)
+    assert set(np.unique(grain)) <= {127, 128, 129} and abs(grain.mean() - (127.5 + 0.3)) < 0.05

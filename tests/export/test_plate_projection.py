@@ -15,7 +15,10 @@ from previz_app.export.plate_projection import (
     reproject_bands,
     reproject_rows,
     resolution_warning,
+    sample_canvas,
     source_pixels_per_degree,
+    wall_span_deg,
+    wide_source_size,
 )
 
 CABINET = Cabinet(500, 500, 25)  # 20×20 pixels, 25 mm apart
@@ -167,6 +170,9 @@ def test_uint8_and_float_sources_give_the_same_plate():
     small = (equirect(360, smooth) * 255).round().astype(np.uint8)  # sampled straight from the bytes
     np.testing.assert_allclose(reproject_rows(small, "equirect", ARC, range(3)),
                                reproject_rows(small.astype(np.float32) / 255, "equirect", ARC, range(3)), atol=1e-5)
+    np.testing.assert_allclose(reproject_rows(small, "equirect", ARC, range(3), lowpass=1.5),
+                               reproject_rows(small.astype(np.float32) / 255, "equirect", ARC, range(3), lowpass=1.5),
+                               atol=1e-5)
 
 
 def test_lowpass_softens_an_edge():
@@ -239,3 +245,56 @@ def test_a_line_on_the_seam_wraps_round_a_ring_wall(lowpass):
     centre = math.degrees(math.atan2((row * np.sin(angle)).sum(), (row * np.cos(angle)).sum()))
     assert centre == pytest.approx(-179.5, abs=0.05)
     assert row[-1] > 0.1 and row[0] > 0.1  # both ends of the canvas carry part of it
+
+
+def test_the_span_of_curved_flat_and_ring_walls():
+    step = math.degrees(2 * math.asin(0.25 / 3.0))  # one 500 mm cabinet as a chord at 3 m
+    assert wall_span_deg(ARC) == pytest.approx(9 * step)  # 90° holds 9 whole cabinets: 86.04°
+    assert wall_span_deg(RING) == 360
+    assert wall_span_deg(WallProfile("flat", (flat(2.0, 2.0),))) == pytest.approx(2 * math.degrees(math.atan(0.5)))
+    both = WallProfile("both", (curved(90), flat(2.0, 2.0)))
+    assert wall_span_deg(both) == pytest.approx(9 * step + 2 * math.degrees(math.atan(0.5)))
+
+
+def test_a_wide_source_to_cover_a_curved_wall_is_its_canvas():
+    # 9 cabinets of 20 px over 86.04°; eye at 0.75 m of 1.5 m, 3 m away: tan(lat) reaches ±0.25.
+    focal = 180 / math.radians(wall_span_deg(ARC))  # 119.87 px per radian at the horizon
+    assert 2 * focal * 0.25 == pytest.approx(59.93, abs=0.01)
+    assert wide_source_size(ARC) == (180, 60)
+    assert wide_source_size(ARC, 1000) == (1000, 2 * math.ceil(1000 / math.radians(wall_span_deg(ARC)) * 0.25))
+    assert wide_source_size(ARC, 1001)[0] == 1002  # even sizes
+    # Lands at the wall's own density: no warning; half of it warns.
+    assert resolution_warning((60, 180, 3), "wide", ARC) is None
+    assert "50% too few" in resolution_warning((30, 90, 3), "wide", ARC)
+
+
+def test_a_wide_source_to_cover_a_flat_wall():
+    wall = WallProfile("flat", (flat(2.0, 2.0),))  # 80 × 40 px, 2 m wide seen from 2 m, 1 m tall
+    span = 2 * math.degrees(math.atan(0.5))  # 53.13°
+    density = 2000 * math.tan(math.radians(1)) / 25  # 1.396 px/° straight ahead
+    width = 2 * math.ceil(span * density / 2)  # 74.2 -> 76
+    focal = width / math.radians(span)
+    assert wide_source_size(wall) == (width, 2 * math.ceil(focal * 0.5 / 2.0)) == (76, 42)
+    assert resolution_warning((42, 76, 3), "wide", wall) is None
+    with pytest.raises(ValueError, match="whole number of pixels"):
+        wide_source_size(wall, 0)
+
+
+def test_a_wide_source_of_that_size_covers_every_row():
+    width, height = wide_source_size(ARC, 720)
+    ramp = np.linspace(0, 1, height, dtype=np.float32)[:, None, None] * np.ones((1, width, 1), np.float32)
+    plate = reproject_rows(ramp, "wide", ARC, slice(None))[:, 90, 0]
+    # The top and bottom rows land inside the source, within a row of its edges, not clamped past them.
+    assert 0 < plate[0] < 2 / height and 1 - 2 / height < plate[-1] < 1
+
+
+def test_sampling_the_canvas_at_pixel_centres_is_the_plate():
+    source = equirect(1024, smooth)
+    prepared = prepare_source(source, "equirect", ARC)
+    whole = reproject_rows(prepared, "equirect", ARC, slice(None))
+    grid = sample_canvas(prepared, "equirect", ARC, np.arange(0, 60, 7), np.arange(0, 180, 11))
+    assert np.array_equal(grid, whole[::7, ::11])
+    two = WallProfile("steps", (curved(40, height=1.5), curved(40, height=1.0)))  # off-wall rows stay black
+    grid = sample_canvas(prepare_source(source, "equirect", two), "equirect", two, np.array([10.0, 50.0]),
+                         np.array([5.0, 100.0, 150.0]))
+    assert np.all(grid[0] > 0) and grid[1, 0] > 0 and np.all(grid[1, 1:] == 0)

@@ -1,5 +1,5 @@
-"""Plate tiles: cabinet-aligned plans, the JSON sidecar and the EXR/TIFF/PNG16 writers,
-read back with OpenEXR, tifffile, PyAV and Pillow."""
+"""Plate tiles: cabinet-aligned plans, the JSON sidecar and the EXR/TIFF/PNG16/PNG8
+writers, read back with OpenEXR, tifffile, PyAV and Pillow (ProRes: test_plate_movie)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,15 @@ from PIL import Image
 from previz_app.domain.wall import Cabinet, WallProfile, WallSection, wall_canvas
 from previz_app.export import plate_tiles
 from previz_app.export.files import ExportError
-from previz_app.export.plate_colour import ACESCG, OCIO_CONFIG, SRGB, acescg_to_srgb, srgb_to_acescg, to_uint16
+from previz_app.export.plate_colour import (
+    ACESCG,
+    OCIO_CONFIG,
+    SRGB,
+    acescg_to_srgb,
+    srgb_to_acescg,
+    to_uint8,
+    to_uint16,
+)
 from previz_app.export.plate_tiles import (
     MAX_TILE_SIDE,
     plan_tiles,
@@ -150,7 +158,17 @@ def _read_png16(path):
     return pixels
 
 
+def _read_png8(path):
+    data = path.read_bytes()
+    assert data[12:16] == b"IHDR" and data[24:26] == bytes([8, 2])  # 8 bits, RGB
+    with Image.open(path) as image:
+        assert image.mode == "RGB"
+        return np.asarray(image)
+
+
 def _read_back(path, fmt):
+    if fmt == "png8":
+        return _read_png8(path)
     if fmt == "exr":
         exr = OpenEXR.File(str(path))
         return exr.channels()["RGB"].pixels
@@ -159,18 +177,21 @@ def _read_back(path, fmt):
     return _read_png16(path)
 
 
-@pytest.mark.parametrize("fmt", ["exr", "tiff", "png16"])
+@pytest.mark.parametrize("fmt", ["exr", "tiff", "png16", "png8"])
 def test_tiles_read_back_reassemble_the_plate_bit_exactly(tmp_path, fmt):
     canvas = wall_canvas(MIXED)
     tiles = plan_tiles(canvas, 2400)
     linear, srgb = _random_plate(canvas)
     plate, space = (linear, ACESCG) if fmt == "exr" else (srgb, SRGB)
+    if fmt == "png8":
+        plate = to_uint8(srgb, dither=True)  # the whole canvas dithered where it sits, then cut
     names = [tile_file_name("plate", tile, fmt) for tile in tiles]
     for tile, name in zip(tiles, names):
         write_tile(tmp_path / name, tile.crop(plate), fmt, space)
     write_sidecar(tmp_path / "plate.json", sidecar(MIXED, canvas, tiles, space, names))
 
-    expected = plate.astype(np.float16) if fmt == "exr" else to_uint16(plate)
+    expected = {"exr": plate.astype(np.float16), "png8": plate}.get(fmt)
+    expected = to_uint16(plate) if expected is None else expected
     data = json.loads((tmp_path / "plate.json").read_text())
     assembled = np.zeros_like(expected)
     filled = np.zeros(expected.shape[:2], bool)
@@ -219,9 +240,34 @@ def test_16_bit_tiles_name_their_colour_space(tmp_path):
     assert np.array_equal(_read_png16(tmp_path / "u.png"), uint16)  # uint16 is written as given
 
 
+def test_8_bit_tiles_are_tagged_srgb_and_round_without_dither(tmp_path):
+    pixels = np.full((10, 20, 3), 0.5, np.float32)
+    write_tile(tmp_path / "t.png", pixels, "png8", SRGB)
+    data = (tmp_path / "t.png").read_bytes()
+    assert f"Colour space\0{SRGB} ({OCIO_CONFIG})".encode() in data
+    assert b"sRGB" in data[:data.index(b"IDAT")] and b"cHRM" in data[:data.index(b"IDAT")]
+    assert np.all(_read_png8(tmp_path / "t.png") == 128)  # a tile alone is not dithered
+    uint8 = (np.arange(10 * 20 * 3).reshape(10, 20, 3) % 256).astype(np.uint8)
+    write_tile(tmp_path / "u.png", uint8, "png8", SRGB)
+    assert np.array_equal(_read_png8(tmp_path / "u.png"), uint8)  # uint8 is written as given
+    with pytest.raises(ValueError, match="8-bit tiles take float"):
+        write_tile(tmp_path / "v.png", uint8.astype(np.uint16), "png8", SRGB)
+
+
+def test_the_sidecar_names_a_saved_source_and_a_movie():
+    canvas = wall_canvas(CURVED)
+    tiles = plan_tiles(canvas, 10**9)
+    plain = sidecar(CURVED, canvas, tiles, SRGB, ["plate_000.png"])
+    assert plain["source"] is None and "movie" not in plain
+    movie = {"seconds": 2.0, "fps": 25, "frames": 50}
+    data = json.loads(json.dumps(sidecar(CURVED, canvas, tiles, SRGB, ["plate_000.mov"], source="plate_source.png",
+                                         movie=movie)))
+    assert data["source"] == "plate_source.png" and data["movie"] == movie
+
+
 def test_bad_tiles_are_refused(tmp_path):
     pixels = np.zeros((4, 4, 3), np.float32)
-    with pytest.raises(ValueError, match="exr, tiff, png16, not 'jpeg'"):
+    with pytest.raises(ValueError, match="exr, tiff, png16, png8, prores, not 'jpeg'"):
         write_tile(tmp_path / "t.jpg", pixels, "jpeg", ACESCG)
     with pytest.raises(ValueError, match="unknown colour space 'Rec.709ish'"):
         write_tile(tmp_path / "t.exr", pixels, "exr", "Rec.709ish")
@@ -246,7 +292,7 @@ class _FullDisk:
         raise OSError(errno.ENOSPC, "No space left on device")
 
 
-@pytest.mark.parametrize("fmt", ["exr", "tiff", "png16"])
+@pytest.mark.parametrize("fmt", ["exr", "tiff", "png16", "png8"])
 def test_a_full_disk_leaves_no_tile(tmp_path, monkeypatch, fmt):
     monkeypatch.setattr(plate_tiles, "open", _FullDisk, raising=False)
     target = tmp_path / f"tile{plate_tiles.FORMATS[fmt]}"
