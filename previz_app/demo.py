@@ -18,17 +18,21 @@ from .animatic.timeline import build_timeline
 from .domain.deck import Deck, deck_from_dict
 from .domain.model import Project, Shot
 from .domain.vocabulary import ShotSize
+from .domain.wall import Cabinet, WallProfile, WallSection
 from .engine.batch import run_batch
 from .engine.engines import make_engines
 from .engine.frames import frame_request, shot_context
 from .engine.jobs import JobRunner
 from .export.boards import BoardExport, export_boards
 from .export.deck import DeckExport, export_deck
+from .export.plate import PlateExport
+from .export.plate_source import PlateGeneration, generated_plate, scene_staging
 from .export.shotlist import ShotListExport, export_shotlist
 from .script.importer import import_script
-from .store import ProjectFolder, create_project, open_project, settings, shots, takes
+from .store import ProjectFolder, create_project, open_project, scenes, settings, shots, takes
 from .store.deck import read_deck, write_deck
 from .store.folder import DB_NAME, existing_project
+from .store.walls import wall_names, write_wall
 
 SAMPLE = Path(__file__).resolve().parent.parent / "resources" / "sample"
 SAMPLE_SCRIPT = SAMPLE / "the_last_lighthouse.fountain"
@@ -36,6 +40,9 @@ SAMPLE_DECK = SAMPLE / "the_last_lighthouse.deck.json"
 DEMO_PROJECT = "the_last_lighthouse.previz"
 # The frames are drawn 1280 wide; the animatic matches them.
 DEMO_ANIMATIC_WIDTH = 1280
+# A small virtual-production volume: a half circle of 3.9 mm cabinets round the set.
+DEMO_WALL = WallProfile("Stage A", (WallSection("curved", Cabinet(500, 500, 3.9), height_m=3.0, radius_m=6.0,
+                                                arc_deg=180),))
 
 Echo = Callable[[str], None]
 
@@ -171,7 +178,27 @@ def sample_deck(listed: list[Shot]) -> Deck:
     )
 
 
-STEPS: list[Callable[[DemoRun, Echo], None]] = [step_project, step_script, step_frames, step_animatic, step_boards, step_deck]
+def step_plate(run: DemoRun, echo: Echo) -> None:
+    """Keep a curved stage wall in the project and write a plate for it: the film's
+    lighthouse exterior, painted by the blocking engine, as half-float ACEScg EXR tiles."""
+    folder = run.folder
+    if DEMO_WALL.name not in wall_names(folder.db):
+        write_wall(folder.db, DEMO_WALL)
+    listed = scenes.list_scenes(folder.db, include_removed=False)
+    outside = [scene for scene in listed if scene.int_ext.value == "EXT"] or listed
+    scene = next((scene for scene in outside if "LIGHTHOUSE" in scene.location.upper()), outside[0])
+    generation = PlateGeneration(staging=scene_staging(folder.db, scene.id))
+    report = generated_plate(make_engines(), generation, PlateExport(run.out / "plate", DEMO_WALL))
+    run.written += report.files
+    canvas = report.canvas
+    tiles = len(report.files) - 2  # less the environment and the sidecar
+    echo(f"plate     {scene.heading} on {DEMO_WALL.name} ({canvas.width_px:,} × {canvas.height_px:,} px) "
+         f"in {tiles} EXR tiles -> {report.out}")
+
+
+STEPS: list[Callable[[DemoRun, Echo], None]] = [
+    step_project, step_script, step_frames, step_animatic, step_boards, step_deck, step_plate,
+]
 
 
 def run_demo(out: Path, echo: Echo) -> DemoRun:

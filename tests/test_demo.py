@@ -1,20 +1,23 @@
 """`previz demo`: the main job on a fresh machine, with no model at all."""
 
 import csv
+import json
 
 import av
+import numpy as np
+import OpenEXR
 import opentimelineio as otio
 from PIL import Image
 from pptx import Presentation
 from pypdf import PdfReader
 
 from previz_app.animatic.timeline import build_timeline
-
 from previz_app.demo import SAMPLE_SCRIPT, run_demo
 from previz_app.engine.request import FrameRequest
 from previz_app.script.importer import read_script
 from previz_app.store import open_project, scenes, shots
 from previz_app.store.deck import read_deck
+from previz_app.store.walls import wall_names
 
 
 def test_the_bundled_screenplay_is_what_the_readme_promises():
@@ -32,7 +35,7 @@ def test_the_bundled_screenplay_is_what_the_readme_promises():
 def test_demo_runs_twice_and_reports_each_step(tmp_path):
     lines = []
     first = run_demo(tmp_path, lines.append)
-    assert [line.split()[0] for line in lines] == ["project", "script", "shots", "frames", "animatic", "boards", "deck", "done"]
+    assert [line.split()[0] for line in lines] == ["project", "script", "shots", "frames", "animatic", "boards", "deck", "plate", "done"]
     assert all(path.exists() for path in first.written)
     with open_project(tmp_path / "the_last_lighthouse.previz") as folder:
         listed = scenes.list_scenes(folder.db)
@@ -74,6 +77,17 @@ def test_demo_runs_twice_and_reports_each_step(tmp_path):
     slide_text = [" ".join(shape.text_frame.text for shape in slide.shapes if shape.has_text_frame) for slide in deck.slides]
     assert stored.logline in slide_text[0] and stored.logline in slide_text[1]  # title page, then its own
     assert "seed" in deck.slides[0].notes_slide.notes_text_frame.text  # the key art's recipe
+
+    sidecar = json.loads((tmp_path / "plate" / "plate.json").read_text())
+    assert sidecar["wall"] == "Stage A" and sidecar["colour_space"] == "ACEScg" and len(sidecar["tiles"]) > 1
+    first = sidecar["tiles"][0]
+    with OpenEXR.File(str(tmp_path / "plate" / first["file"])) as exr:
+        assert exr.header()["colorSpace"] == "ACEScg"
+        pixels = exr.channels()["RGB"].pixels
+    assert pixels.dtype == np.float16 and pixels.shape == (first["height"], first["width"], 3)
+    assert np.isfinite(pixels).all() and 0 < pixels.mean() < 1  # a night plate, in scene-linear light
+    with open_project(tmp_path / "the_last_lighthouse.previz") as folder:
+        assert wall_names(folder.db) == ["Stage A"]
 
     lines.clear()
     run_demo(tmp_path, lines.append)  # a second run re-imports and changes nothing

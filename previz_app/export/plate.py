@@ -50,7 +50,7 @@ class PlateExport:
 
     out: Path
     wall: WallProfile
-    source: Path | np.ndarray
+    source: Path | np.ndarray | None = None
     kind: str = "equirect"
     format: str = "exr"
     lowpass: float = 0.0
@@ -139,10 +139,12 @@ def _encode_band(band: np.ndarray, fmt: str, row0: int, dither: bool) -> np.ndar
     return to_uint16(band)
 
 
-def source_pixels(source: Path | str | np.ndarray) -> np.ndarray:
+def source_pixels(source: Path | str | np.ndarray | None) -> np.ndarray:
     """A plate source as (H, W, 3) pixels for the reprojection: uint8 as it is (a
     picture file's 8 bits, or an array), anything deeper as float32 0..1. Raises
     ValueError naming what is wrong with the file or array."""
+    if source is None:
+        raise ValueError("a plate needs a source: a picture file, or an environment made for the wall")
     if not isinstance(source, np.ndarray):
         return _load(Path(source))
     if source.ndim != 3 or source.shape[2] != 3 or 0 in source.shape:

@@ -12,7 +12,7 @@ from previz_app.engine.base import Cancelled, EngineError, RenderContext
 from previz_app.engine.engines import EngineOptions, make_engines
 from previz_app.engine.request import Staging
 from previz_app.export import plate_source
-from previz_app.export.plate import PlateExport
+from previz_app.export.plate import PlateExport, export_plate
 from previz_app.export.plate_projection import wide_source_size
 from previz_app.export.plate_source import (
     PlateGeneration,
@@ -55,7 +55,7 @@ def test_a_diffusion_model_works_at_its_trained_scale_keeping_the_walls_proporti
 def test_the_blocking_engine_paints_a_ring_whose_plate_has_no_seam(tmp_path):
     engines = make_engines()
     report = generated_plate(engines, PlateGeneration(staging=NIGHT_FOREST, seed=3),
-                             PlateExport(tmp_path / "plate", RING, tmp_path / "unused.png", format="png8"))
+                             PlateExport(tmp_path / "plate", RING, format="png8"))
     sidecar = json.loads((tmp_path / "plate" / "plate.json").read_text())
     assert sidecar["source"] == "plate_source.png" and report.source == tmp_path / "plate" / "plate_source.png"
     with Image.open(report.source) as kept:
@@ -93,9 +93,15 @@ def test_cancelling_during_generation_writes_nothing(tmp_path):
         return len(calls) > 1
 
     with pytest.raises(Cancelled):
-        generated_plate(make_engines(), PlateGeneration(), PlateExport(tmp_path / "plate", RING, tmp_path / "x.png"),
+        generated_plate(make_engines(), PlateGeneration(), PlateExport(tmp_path / "plate", RING),
                         cancelled=cancelled)
     assert not (tmp_path / "plate").exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_plate_without_a_source_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="a plate needs a source"):
+        export_plate(PlateExport(tmp_path / "plate", RING))
     assert list(tmp_path.iterdir()) == []
 
 
