@@ -29,8 +29,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--screenshot", metavar="OUT.png", help="open PROJECT, wait for the painted board, save the window, exit")
     parser.add_argument("--size", default="1600x1000", help="window size for --screenshot, WIDTHxHEIGHT (default 1600x1000)")
     parser.add_argument("--player", action="store_true", help="with --screenshot: show the animatic player and wait for its first frame")
-    parser.add_argument("--dialog", choices=("boards", "deck"),
-                        help="with --screenshot: save the board export dialog or the pitch deck editor once its preview is drawn")
+    parser.add_argument("--dialog", choices=("boards", "deck", "plate"),
+                        help="with --screenshot: save the board export dialog, the pitch deck editor or the LED-wall "
+                             "plate dialog (with an environment generated for its wall) once its preview is drawn")
     args = parser.parse_args(argv)
     try:
         args.size = tuple(int(v) for v in args.size.lower().split("x"))
@@ -55,7 +56,7 @@ def user_services(settings: QSettings) -> Services:
 def take_screenshot(window: MainWindow, out: Path, app: QApplication, player: bool = False, dialog: str | None = None) -> None:
     """Save the window once the board's visible thumbnails (and with `player`, the
     player's first frame) are painted, or on timeout; with `dialog` ("boards",
-    "deck"), that dialog once its preview is drawn."""
+    "deck", "plate"), that dialog once its preview is drawn."""
     waited = {"ms": 0}
     shown = None
     if dialog == "boards":
@@ -64,6 +65,10 @@ def take_screenshot(window: MainWindow, out: Path, app: QApplication, player: bo
         shown = window.workspace.exports.show_deck_editor()
         shown.resize(1440, 900)
         shown.show_section("title" if "tone" in empty_sections(shown.deck) else "tone")
+    elif dialog == "plate":
+        shown = window.workspace.exports.show_plate_dialog()
+        shown.source.set_mode("generate")  # the blocking engine paints the scene round the wall
+        shown.source.generator.generate()
 
     def poll() -> None:
         workspace = window.workspace

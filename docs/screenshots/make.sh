@@ -14,4 +14,5 @@ $bin/previz-gui --screenshot "$out/main-window-laptop.png" --size 1280x800 "$pro
 $bin/previz-gui --screenshot "$out/animatic-player.png" --size 1600x1000 --player "$project"
 $bin/previz-gui --screenshot "$out/board-export.png" --size 1600x1000 --dialog boards "$project"
 $bin/previz-gui --screenshot "$out/deck-editor.png" --size 1600x1000 --dialog deck "$project"
+$bin/previz-gui --screenshot "$out/plate-dialog.png" --size 1600x1000 --dialog plate "$project"
 echo "screenshots written to $out"

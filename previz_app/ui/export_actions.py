@@ -1,5 +1,5 @@
-"""The Export menu's entries for one open project: boards, shot list, pitch deck, and the
-pitch deck's editor."""
+"""The Export menu's entries for one open project: boards, shot list, pitch deck, the
+pitch deck's editor, and LED-wall plates."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from .board_export import BoardExportDialog
 from .deck_editor import DeckEditorDialog
 from .export_dialog import counted, file_stem, started_here
 from .export_runner import CLOSE_WAIT_MS, ExportFunction, ExportRunner
+from .plate_dialog import PlateDialog, plate_export_function
 from .services import Services
 from .state import ProjectState
 from .thumbnails import ThumbnailCache
@@ -30,21 +31,25 @@ STATUS_MS = 10_000  # how long a status bar message stays
 
 class ExportActions(QObject):
     """The export entries of one open project's menus: Export Boards…, Export Shot
-    List…, Export Pitch Deck…, Edit Pitch Deck…. One runner does every export, one at a
-    time; the board dialog shares it. While an export runs, Export Shot List… and Export
+    List…, Export Pitch Deck…, Edit Pitch Deck…, LED-wall Plate…. One runner does every
+    export, one at a time; the board dialog shares it. Plates have a runner of their
+    own: a plate takes minutes and needs none of the project's database. While an export runs, Export Shot List… and Export
     Pitch Deck… are disabled; Export Boards… stays, as the board dialog shows its own
     export's progress and says why it cannot start another. `close()` before the
     project closes."""
 
     def __init__(self, state: ProjectState, services: Services, window: QWidget, parent: QObject | None = None, *,
                  thumbnails: ThumbnailCache, boards: ExportFunction = export_boards,
-                 shotlist: ExportFunction = export_shotlist, deck: ExportFunction = export_deck) -> None:
+                 shotlist: ExportFunction = export_shotlist, deck: ExportFunction = export_deck,
+                 plate: ExportFunction | None = None) -> None:
         super().__init__(parent if parent is not None else window)
         self.state, self.services, self.window, self.thumbnails = state, services, window, thumbnails
         self._shotlist, self._deck = shotlist, deck
         self.runner = ExportRunner(state.folder, boards, self)
+        self.plate_runner = ExportRunner(state.folder, plate or plate_export_function(), self)
         self.board_dialog: BoardExportDialog | None = None
         self.deck_editor: DeckEditorDialog | None = None
+        self.plate_dialog: PlateDialog | None = None
         self.progress: QProgressDialog | None = None
         self.message: QMessageBox | None = None  # the latest outcome shown
         self._request: ShotListExport | DeckExport | None = None  # the export started here
@@ -53,11 +58,14 @@ class ExportActions(QObject):
         self.shotlist_action = QAction("Export Shot &List…", self)
         self.deck_action = QAction("Export Pitch &Deck…", self)
         self.edit_deck_action = QAction("Edit Pitch Deck…", self)
-        self.actions = [self.boards_action, self.shotlist_action, self.deck_action, self.edit_deck_action]
+        self.plate_action = QAction("LED-wall &Plate…", self)
+        self.actions = [self.boards_action, self.shotlist_action, self.deck_action, self.edit_deck_action,
+                        self.plate_action]
         self.boards_action.triggered.connect(self.show_board_dialog)
         self.shotlist_action.triggered.connect(self.ask_shotlist)
         self.deck_action.triggered.connect(self.ask_deck)
         self.edit_deck_action.triggered.connect(self.show_deck_editor)
+        self.plate_action.triggered.connect(self.show_plate_dialog)
         self.runner.started.connect(self._on_running_changed)
         self.runner.ended.connect(self._on_running_changed)
         self.runner.progressed.connect(self._on_progressed)
@@ -81,6 +89,15 @@ class ExportActions(QObject):
         self.deck_editor.raise_()
         self.deck_editor.activateWindow()
         return self.deck_editor
+
+    def show_plate_dialog(self) -> PlateDialog:
+        if self.plate_dialog is None:
+            self.plate_dialog = PlateDialog(self.state, self.plate_runner, self.window, services=self.services,
+                                            pool=self.services.pool)
+        self.plate_dialog.show()
+        self.plate_dialog.raise_()
+        self.plate_dialog.activateWindow()
+        return self.plate_dialog
 
     def ask_shotlist(self) -> bool:
         """Ask where to write the shot list, then export it; False when not started."""
@@ -183,21 +200,24 @@ class ExportActions(QObject):
         self.message = box
 
     def close(self, timeout_ms: int = CLOSE_WAIT_MS) -> bool:
-        """Cancel a running export and wait for it, stop the board preview and the deck
-        editor's preview and picture reading (waiting for them too), close the dialogs
-        and remove the actions. False if something was still running when `timeout_ms`
-        ran out."""
+        """Cancel a running export (and plate) and wait for it, stop the board preview,
+        the deck editor's preview and picture reading, and the plate dialog's preview,
+        reading and generating (waiting for them too), close the dialogs and remove the
+        actions. False if something was still running when `timeout_ms` ran out."""
         finished = self.runner.cancel_and_wait(timeout_ms)
+        finished = self.plate_runner.cancel_and_wait(timeout_ms) and finished
         self._end_progress()
         if self.board_dialog is not None:
             finished = self.board_dialog.stop_preview(timeout_ms) and finished
         if self.deck_editor is not None:
             finished = self.deck_editor.stop(timeout_ms) and finished
-        for dialog in (self.board_dialog, self.deck_editor):
+        if self.plate_dialog is not None:
+            finished = self.plate_dialog.stop(timeout_ms) and finished
+        for dialog in (self.board_dialog, self.deck_editor, self.plate_dialog):
             if dialog is not None and shiboken6.isValid(dialog):
                 dialog.close()
                 dialog.deleteLater()
-        self.board_dialog = self.deck_editor = None
+        self.board_dialog = self.deck_editor = self.plate_dialog = None
         self.deleteLater()  # its actions go with it, and leave every menu they were in
         return finished
 

@@ -26,7 +26,7 @@ from previz_app.ui.board_export import OTHER_EXPORT_RUNNING, BoardExportDialog
 from previz_app.ui.deck_editor import DeckEditorDialog
 from previz_app.ui.export_actions import ExportActions, deck_summary
 
-ACTIONS = ["Export &Boards…", "Export Shot &List…", "Export Pitch &Deck…", "Edit Pitch Deck…"]
+ACTIONS = ["Export &Boards…", "Export Shot &List…", "Export Pitch &Deck…", "Edit Pitch Deck…", "LED-wall &Plate…"]
 
 
 class HeldExport:
