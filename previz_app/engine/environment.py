@@ -11,7 +11,6 @@ diffusers engine denoises it in overlapping windows blended every step
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 
 from .request import Staging
@@ -59,12 +58,6 @@ class EnvironmentRequest:
             raise ValueError(f"windows overlap by a share from 0 up to (not including) 1, not {self.overlap:g}")
         if not 0 <= self.seed < 2**63:
             raise ValueError(f"seed must be between 0 and 2**63-1, got {self.seed}")
-
-    @property
-    def vertical_deg(self) -> float:
-        """The vertical angle the picture spans, centred on the horizon."""
-        focal = self.width / math.radians(self.span_deg)
-        return 2 * math.degrees(math.atan(self.height / 2 / focal))
 
     def resized(self, width: int, height: int) -> EnvironmentRequest:
         return replace(self, width=width, height=height)

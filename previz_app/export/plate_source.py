@@ -9,6 +9,7 @@ img2img; without that the export warns that the plate will look soft.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
@@ -114,15 +115,19 @@ def generated_plate(engines: Mapping[str, Engine], generation: PlateGeneration, 
     """Make the environment for `request.wall`, then write the plate from it, the
     environment kept beside the tiles. `progress` counts the engine's steps, then the
     export's bands and tiles; `cancelled()` is polled at each of them."""
-    context = RenderContext()
-    progress = progress or (lambda done, total: None)
     cancelled = cancelled or (lambda: False)
-
-    def on_progress(done: int, total: int) -> None:
-        if cancelled():
-            context.cancel_event.set()
-        progress(done, total)
-
-    context.on_progress = on_progress
+    context = RenderContext(on_progress=progress or (lambda done, total: None), cancel_event=_Polled(cancelled))
     pixels = generate_source(engines, request.wall, generation, context)
     return export_plate(replace(request, source=pixels, kind="wide", save_source=True), progress, cancelled)
+
+
+class _Polled(threading.Event):
+    """A cancel event that is also set when `cancelled()` says so: engines check it
+    between windows and tiles, not only once a step."""
+
+    def __init__(self, cancelled: Callable[[], bool]) -> None:
+        super().__init__()
+        self._cancelled = cancelled
+
+    def is_set(self) -> bool:
+        return super().is_set() or self._cancelled()
