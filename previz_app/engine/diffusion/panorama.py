@@ -25,7 +25,7 @@ from ..discovery.entry import Family
 from ..environment import EnvironmentRequest
 from ..frames import TRAINED_SIDE
 from . import previews
-from .tiling import Grid, blend, resample, to_image, to_tensor
+from .tiling import Grid, blend, blend_image, resample, signed
 
 UNET_FAMILIES = (Family.sd1, Family.sd2, Family.sdxl)
 WINDOW_BATCH = 8  # windows per UNet call (twice that with guidance); halved when the GPU runs out
@@ -221,21 +221,23 @@ class _Run:
     # -- the VAE, tile by tile ---------------------------------------------------------
 
     def encode(self, picture: Image.Image) -> torch.Tensor:
-        """The latent (float32, on the device) of a picture of `pixel_size`."""
+        """The latent (float32, on the device) of a picture of `pixel_size`; tiles are cut
+        from the picture and converted to float one at a time."""
         vae = self.pipe.vae
         shift = getattr(vae.config, "shift_factor", None) or 0.0
 
         def work(tiles: torch.Tensor) -> torch.Tensor:
-            mean = vae.encode(tiles.to(self.device, vae.dtype)).latent_dist.mode()
+            mean = vae.encode(signed(tiles).to(self.device, vae.dtype)).latent_dist.mode()
             return (mean.float() - shift) * vae.config.scaling_factor
 
         with _full_precision(vae):
-            return blend(to_tensor(picture), self.tiles.scaled(self.scale), self.tiles, work,
+            return blend(picture, self.tiles.scaled(self.scale), self.tiles, work,
                          channels=vae.config.latent_channels, batch=1, device=self.device,
                          check=self.context.check_cancelled)
 
     def finish(self, latents: torch.Tensor) -> Image.Image:
-        """The picture decoded tile by tile (round the seam for 360°), at the asked size."""
+        """The picture decoded tile by tile (round the seam for 360°), at the asked size;
+        blended into 8-bit rows as they are finished, never held whole in float."""
         vae = self.pipe.vae
         shift = getattr(vae.config, "shift_factor", None) or 0.0
 
@@ -243,13 +245,18 @@ class _Run:
             return vae.decode((tiles / vae.config.scaling_factor + shift).to(vae.dtype), return_dict=False)[0]
 
         with _full_precision(vae):
-            pixels = blend(latents, self.tiles, self.tiles.scaled(self.scale), work, channels=3, batch=1,
-                           device="cpu", check=self.context.check_cancelled)
-        return resample(to_image(pixels), (self.request.width, self.request.height), self.request.wrap)
+            picture = blend_image(latents, self.tiles, self.tiles.scaled(self.scale), work, batch=1,
+                                  device="cpu", check=self.context.check_cancelled)
+        return resample(picture, (self.request.width, self.request.height), self.request.wrap)
 
 
 class _full_precision:
-    """Runs a float16 VAE that overflows in float16 (SDXL's) in float32 meanwhile."""
+    """Runs a float16 VAE that overflows in float16 (SDXL's) in float32 meanwhile.
+
+    The casts run outside inference mode: weights made inside it would be inference
+    tensors, kept by the loaded model after the run, which autograd refuses (training an
+    adapter on the model) and which, as buffers, refuse in-place updates.
+    """
 
     def __init__(self, vae) -> None:
         self.vae = vae
@@ -257,11 +264,13 @@ class _full_precision:
 
     def __enter__(self) -> None:
         if self.upcast:
-            self.vae.to(torch.float32)
+            with torch.inference_mode(False):
+                self.vae.to(torch.float32)
 
     def __exit__(self, *_exc) -> None:
         if self.upcast:
-            self.vae.to(torch.float16)
+            with torch.inference_mode(False):
+                self.vae.to(torch.float16)
 
 
 def _release(device: torch.device) -> None:

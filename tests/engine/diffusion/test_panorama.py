@@ -19,7 +19,7 @@ from PIL import Image
 from previz_app.engine.base import Cancelled, EngineError, RenderContext
 from previz_app.engine.blocking.panel import render_panel
 from previz_app.engine.diffusion import DiffusersEngine, panorama
-from previz_app.engine.diffusion.tiling import Grid, blend, ramp, resample, starts
+from previz_app.engine.diffusion.tiling import Grid, blend, blend_image, blend_rows, ramp, resample, signed, starts
 from previz_app.engine.discovery.entry import Family
 from previz_app.engine.environment import EnvironmentRequest
 from previz_app.engine.request import Staging
@@ -108,6 +108,49 @@ def test_only_wrapped_windows_carry_the_last_column_into_the_first(wrap):
     spread = blend(source, grid, grid, lambda w: w.mean(dim=(-2, -1), keepdim=True).expand_as(w).clone(),
                    channels=1, batch=4, device="cpu")
     assert bool(spread[..., 0].abs().min() > 0) is wrap
+
+
+def whole_canvas_blend(source, grid, work, channels):
+    """The blend as first written: every window added into a whole-canvas sum of
+    weighted results and one of weights, then divided (what the strip must equal)."""
+    total, weight_sum, weight = torch.zeros(channels, grid.height, grid.width), torch.zeros(1, grid.height, grid.width), grid.weights()
+    for place in grid.places:
+        grid.add(total, work(grid.gather(source, [place]))[0] * weight, place)
+        grid.add(weight_sum, weight, place)
+    return (total / weight_sum)[None]
+
+
+@pytest.mark.parametrize("wrap", [False, True])
+def test_blending_row_by_row_equals_the_whole_canvas_sum_to_the_bit(wrap):
+    source = torch.randn(1, 3, 40, 52, generator=torch.Generator().manual_seed(1))
+    grid, calls = Grid.cover(40, 52, 12, 0.3, wrap), []
+    assert len(grid.tops) > 3  # the strip moves down several times
+
+    def work(windows):
+        calls.append(len(windows))
+        return torch.tanh(windows * 3 + windows.mean(dim=(-2, -1), keepdim=True))
+
+    expected = whole_canvas_blend(source, grid, work, 3)
+    assert torch.equal(blend(source, grid, grid, work, channels=3, batch=5, device="cpu"), expected)
+    calls.clear()
+    rows = blend_rows(source, grid, grid, work, channels=3, batch=1, device="cpu")
+    assert next(rows)[0] == 0 and len(calls) == len(grid.lefts) + 1  # the top rows come before the rest is run
+    bands = list(blend_rows(source, grid, grid, work, channels=3, batch=5, device="cpu"))
+    assert [top for top, _ in bands] == list(grid.tops) and sum(band.shape[1] for _, band in bands) == 40
+    assert all(band.shape[1] <= grid.rows for _, band in bands)  # never more than one window's rows held
+    picture = blend_image(source, grid, grid, work, batch=5, device="cpu")
+    levels = ((expected[0] / 2 + 0.5).clamp(0, 1).permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+    assert picture.size == (52, 40) and np.array_equal(np.asarray(picture), levels)
+
+
+def test_windows_cut_from_a_picture_are_its_pixels_and_convert_like_a_whole_picture():
+    array = np.random.default_rng(3).integers(0, 256, (30, 50, 3), dtype=np.uint8)
+    grid = Grid.cover(30, 50, 16, 0.25, True)
+    whole = torch.from_numpy(array).permute(2, 0, 1)[None]
+    cut = grid.gather(Image.fromarray(array), grid.places)
+    assert cut.dtype == torch.uint8 and torch.equal(cut, grid.gather(whole, grid.places))
+    converted = torch.from_numpy(array.astype(np.float32) / 127.5 - 1).permute(2, 0, 1)[None]
+    assert torch.equal(signed(cut), grid.gather(converted, grid.places))
 
 
 def test_a_wrapped_resize_filters_the_seam_like_any_other_column():
@@ -353,3 +396,58 @@ def test_sdxl_environment_wraps_and_repeats(engine, tiny_sdxl):
     assert seam >= inside.min()
     upscaled = engine.upscale(image.resize((96, 32)), request, RenderContext(), strength=0.7)
     assert upscaled.size == (197, 64)
+
+
+# -- the VAE ----------------------------------------------------------------------------
+
+
+def windowed(folder, vae_dtype=torch.float32) -> panorama.Model:
+    """A freshly loaded pipeline as the engine hands it to panorama, its VAE in `vae_dtype`."""
+    from diffusers import StableDiffusionPipeline
+
+    pipe = StableDiffusionPipeline.from_pretrained(folder, local_files_only=True)
+    pipe.set_progress_bar_config(disable=True)
+    pipe.vae.to(vae_dtype)
+    return panorama.Model(pipe, Family.sd1, type(pipe.scheduler).from_config(pipe.scheduler.config))
+
+
+def test_a_float16_vae_run_in_float32_comes_back_as_it_was(tiny_models, panel):
+    """SDXL's VAE overflows in float16 and is run in float32 meanwhile (force_upcast); the
+    casts must not leave inference tensors in the loaded model, which autograd refuses
+    ("cannot be saved for backward": training an adapter on it). float16 works on the
+    CPU here: the VAE only ever runs in float32."""
+    model = windowed(tiny_models.pipeline, torch.float16)
+    model.pipe.vae.register_to_config(force_upcast=True)
+    image = panorama.generate(model, environment(tiny_models.pipeline, steps=1), RenderContext())
+    upscaled = panorama.upscale(model, panel, environment(tiny_models.pipeline, steps=2), RenderContext(), 0.5)
+    assert image.size == upscaled.size == (192, 64)
+    parameters = list(model.pipe.vae.parameters())
+    assert all(p.dtype == torch.float16 for p in parameters)
+    assert not any(p.is_inference() for p in parameters)
+    lora = torch.ones_like(parameters[0], requires_grad=True)
+    (parameters[0] * lora).sum().backward()  # the weight is saved for backward, as in training
+    assert torch.equal(lora.grad, parameters[0])
+
+
+def test_cancel_is_checked_between_vae_tiles(tiny_models, panel, monkeypatch):
+    """Decoding and encoding a wall-sized picture takes hundreds of tiles: a cancel
+    asked for during one tile stops before the next."""
+    model, cancel, calls = windowed(tiny_models.pipeline), threading.Event(), []
+
+    def cancelling(method):
+        def call(*args, **kwargs):
+            calls.append(method.__name__)
+            cancel.set()
+            return method(*args, **kwargs)
+        return call
+
+    for name in ("encode", "decode"):
+        monkeypatch.setattr(model.pipe.vae, name, cancelling(getattr(model.pipe.vae, name)))
+    request = environment(tiny_models.pipeline, steps=1)
+    assert len(Grid.cover(8, 24, 8, panorama.VAE_OVERLAP, True).places) > 1  # the request's VAE tiles
+    with pytest.raises(Cancelled):
+        panorama.generate(model, request, RenderContext(cancel_event=cancel))
+    cancel.clear()
+    with pytest.raises(Cancelled):
+        panorama.upscale(model, panel, request, RenderContext(cancel_event=cancel))
+    assert calls == ["decode", "encode"]
