@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 
 import click
@@ -11,6 +12,20 @@ from ..engine.engines import ENGINE_NAMES, EngineOptions, make_engines
 from ..store import open_project, scenes
 from .export import export_group, run_export
 from .wall import resolve_wall
+
+
+class FrameRate(click.ParamType):
+    """A movie's frame rate, exactly: 23.976, 24, 25, 29.97, 30, 50, 59.94, 60 or N/M."""
+
+    name = "fps"
+
+    def convert(self, value, param, ctx) -> Fraction:
+        from ..export.plate_movie import movie_rate  # PyAV loads only for the command that needs it
+
+        try:
+            return movie_rate(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
 
 
 @export_group.command("plate")
@@ -29,7 +44,10 @@ from .wall import resolve_wall
                                       "sRGB; prores: ProRes 4444 movies for a media server.")
 @click.option("--dither/--no-dither", default=True, show_default=True, help="Dither png8 against banding in skies.")
 @click.option("--seconds", type=click.FloatRange(0.04, 3600), default=2.0, show_default=True,
-              help="Length of each ProRes movie (a still, at 25 fps).")
+              help="Length of each ProRes movie (a still, at --fps).")
+@click.option("--fps", type=FrameRate(), default="25", show_default=True,
+              help="Frame rate of each ProRes movie: 23.976, 24, 25, 29.97, 30, 50, 59.94, 60, or N/M "
+                   "(24000/1001).")
 @click.option("--lowpass", type=click.FloatRange(0, 8), default=0.0, show_default=True,
               help="Extra blur in wall pixels, against moiré on camera.")
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False),
@@ -46,7 +64,7 @@ from .wall import resolve_wall
 @click.option("--device", default=None, help="cuda, mps or cpu (default: the best available).")
 @click.option("--allow-pickle", is_flag=True, help="Allow pickled .ckpt/.pt/.bin checkpoints (loaded with weights_only=True).")
 def plate(directory: Path, wall_path: str, source: Path | None, generate: bool, kind: str, fmt: str, dither: bool,
-          seconds: float, lowpass: float, out: Path | None, scene_number: str | None, engine: str, model: str,
+          seconds: float, fps: Fraction, lowpass: float, out: Path | None, scene_number: str | None, engine: str, model: str,
           prompt: str, seed: int, steps: int, upscale: bool, device: str | None, allow_pickle: bool) -> None:
     """Reproject a picture onto the wall's pixel canvas and write it as cabinet-aligned tiles.
 
@@ -68,7 +86,7 @@ def plate(directory: Path, wall_path: str, source: Path | None, generate: bool, 
     with open_project(directory) as folder:
         wall = resolve_wall(wall_path, folder.db)  # an existing file, else a wall stored in the project
         request = PlateExport(out or folder.exports_dir / "plate", wall, source, kind, fmt, lowpass,
-                              dither=dither, seconds=seconds)
+                              dither=dither, seconds=seconds, fps=fps)
         if out is None:
             folder.exports_dir.mkdir(exist_ok=True)
         if generate:

@@ -5,8 +5,12 @@ pixels per degree and the processor outputs it takes.
 Cabinets are flat panels of whole pixels. A curved section is a polygon of cabinets
 around the eye point at its radius: each cabinet turns the wall by the angle its width
 subtends as a chord, `2·asin(w / 2r)`, and a section holds the whole number of
-cabinets nearest its arc. Sections stand side by side, left to right; the canvas is
-their widths added, as tall as the tallest.
+cabinets nearest its arc, but never more than fit in 360°. A single curved section
+of 360° is a ring: it closes round the stage whatever whole number of cabinets closes
+it, so it spans exactly 360°. Sections stand side by side, left to right, each taking
+the angle it spans from the eye (a flat one `2·atan(w / 2d)`, from its viewer, or from
+its own width away without one); together they go round the stage at most once. The
+canvas is their widths added, as tall as the tallest.
 """
 
 from __future__ import annotations
@@ -62,8 +66,9 @@ class SectionCanvas:
     rows: int  # cabinets up
     width_px: int
     height_px: int
-    arc_deg: float | None  # curved: the arc the whole cabinets really span
+    arc_deg: float | None  # curved: the arc the whole cabinets really span (360 for a ring)
     pixels_per_degree: float | None  # across the section, from the eye point; None without one
+    span_deg: float = 0.0  # the horizontal angle it spans from the eye
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +92,8 @@ class WallCanvas:
 def check_profile(profile: WallProfile) -> None:
     """Raise ValueError naming the first thing a wall cannot be: no sections, sizes that
     are not positive, a pitch larger than its cabinet, an arc over 360°, a zero radius,
-    a section smaller than one cabinet, or an output capacity below one cabinet."""
+    a section smaller than one cabinet, sections that together span more than 360°
+    from the eye, or an output capacity below one cabinet."""
     if not profile.sections:
         raise ValueError("a wall needs at least one section")
     for number, section in enumerate(profile.sections, 1):
@@ -121,6 +127,7 @@ def check_profile(profile: WallProfile) -> None:
                 raise ValueError(f"{where}: the viewer distance cannot be negative")
         else:
             raise ValueError(f"{where}: a section is flat or curved, not {section.kind!r}")
+    _check_span(profile)
     biggest = max(math.prod(section.cabinet.pixels) for section in profile.sections)
     if profile.output_capacity < biggest:
         raise ValueError(f"an output must drive at least one cabinet ({biggest:,} pixels), "
@@ -146,6 +153,16 @@ def wall_canvas(profile: WallProfile) -> WallCanvas:
     )
 
 
+def _check_span(profile: WallProfile) -> None:
+    """Refuse sections that, as built, go round the stage more than once."""
+    spans = [_section_canvas(section).span_deg for section in profile.sections]
+    total = sum(spans)
+    if total > 360 + 1e-9:
+        parts = " + ".join(f"{span:.1f}°" for span in spans)
+        raise ValueError(f"the wall spans {total:.1f}° from the eye ({parts}); a wall goes round the stage "
+                         f"at most once (360°): shorten an arc or a flat section")
+
+
 def _cabinet_angle(section: WallSection) -> float:
     """Degrees of arc one cabinet's width turns a curved wall by (as a chord)."""
     return math.degrees(2 * math.asin(section.cabinet.width_mm / 2000 / section.radius_m))
@@ -157,14 +174,22 @@ def _section_canvas(section: WallSection) -> SectionCanvas:
     if section.kind == "curved":
         step = _cabinet_angle(section)
         columns = max(1, round(section.arc_deg / step))
-        arc = columns * step
-        return SectionCanvas(columns, rows, columns * cabinet_w, rows * cabinet_h, arc, columns * cabinet_w / arc)
+        if section.arc_deg >= 360:
+            arc = 360.0  # a ring: its cabinets close round the stage
+        else:
+            if columns * step > 360:  # rounding up would go past a full turn
+                columns = math.floor(section.arc_deg / step)
+            arc = columns * step
+        return SectionCanvas(columns, rows, columns * cabinet_w, rows * cabinet_h, arc, columns * cabinet_w / arc, arc)
     columns = max(1, round(section.width_m * 1000 / section.cabinet.width_mm))
+    width_m = columns * section.cabinet.width_mm / 1000
     density = None
     if section.viewer_distance_m > 0:
         # At the middle of the wall, straight ahead, one degree covers d·tan(1°) of it.
         density = section.viewer_distance_m * 1000 * math.tan(math.radians(1)) / section.cabinet.pitch_mm
-    return SectionCanvas(columns, rows, columns * cabinet_w, rows * cabinet_h, None, density)
+    # Seen from its viewer, or (without one) from its own width away, as the plate's rays see it.
+    span = math.degrees(2 * math.atan(width_m / 2 / (section.viewer_distance_m or width_m)))
+    return SectionCanvas(columns, rows, columns * cabinet_w, rows * cabinet_h, None, density, span)
 
 
 def profile_to_dict(profile: WallProfile) -> dict[str, Any]:

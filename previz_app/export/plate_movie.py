@@ -4,7 +4,8 @@ Each tile becomes a QuickTime `.mov` of ProRes 4444 (FFmpeg's prores_ks, profile
 4444, 10-bit Y'CbCr 4:4:4, no alpha: a plate is opaque and an alpha plane would only
 spend bits). ProRes codes every frame on its own, so the tile is encoded once and
 that one packet is muxed `seconds · fps` times with increasing timestamps: a
-ten-second still costs one encode and one frame's worth of work.
+ten-second still costs one encode and one frame's worth of work. Frame rates are
+exact: whole numbers, or the NTSC rates N/1001 (23.976 is 24000/1001).
 
 Colour: Rec.709 primaries and matrix, limited ("video") range, and the BT.709
 transfer tag, the tags every media server and NLE reads as Rec.709 video. The code
@@ -41,16 +42,53 @@ _TRANSFER = {REC709: BT709, SRGB: SRGB_TRANSFER}
 _KR, _KB = 0.2126, 0.0722  # BT.709 luma weights
 
 
-def movie_frames(seconds: float, fps: int) -> int:
-    """How many frames a still movie of `seconds` at `fps` holds (at least one).
-    Raises ValueError for a length or frame rate that is not a positive number."""
-    if isinstance(fps, bool) or not isinstance(fps, int) or not 1 <= fps <= 240:
-        raise ValueError(f"the frame rate is a whole number of frames per second from 1 to 240, not {fps!r}")
+def movie_rate(fps: float | Fraction | str) -> Fraction:
+    """`fps` as an exact frame rate: a whole number (25, "25"), an NTSC rate as a
+    Fraction or text (Fraction(30000, 1001), "30000/1001") or as its usual decimal
+    (29.97, "23.976", "59.94": N·1000/1001 to within 0.0006), from 1 to 240.
+    Raises ValueError for anything else."""
+    refusal = ValueError(f"the frame rate is a whole number of frames per second or an NTSC rate (23.976, 29.97, "
+                         f"59.94 or N/1001), from 1 to 240, not {fps!r}")
+    if isinstance(fps, bool):
+        raise refusal
+    try:
+        rate = _exact_rate(fps)
+    except (ValueError, TypeError, ZeroDivisionError, OverflowError):
+        raise refusal from None
+    if rate is None or rate.denominator not in (1, 1001) or not 1 <= rate <= 240:
+        raise refusal
+    return rate
+
+
+def _exact_rate(fps: float | Fraction | str) -> Fraction | None:
+    """The rate `fps` means, or None for a decimal that is no NTSC rate."""
+    if isinstance(fps, str):
+        text = fps.strip()
+        if "/" in text:
+            numerator, denominator = text.split("/")
+            return Fraction(int(numerator), int(denominator))
+        fps = Fraction(text)
+    if isinstance(fps, float):
+        if not math.isfinite(fps):
+            return None
+        fps = Fraction(fps)
+    rate = Fraction(fps)
+    if rate.denominator == 1 or rate.denominator == 1001:
+        return rate
+    ntsc = Fraction(round(rate * Fraction(1001, 1000)) * 1000, 1001)  # 29.97 -> 30000/1001
+    return ntsc if abs(rate - ntsc) < Fraction(6, 10_000) else None
+
+
+def movie_frames(seconds: float, fps: int | Fraction) -> int:
+    """How many frames a still movie of `seconds` at `fps` (as `movie_rate` takes it)
+    holds (at least one). Raises ValueError for a length or frame rate that is not a
+    positive number."""
+    rate = movie_rate(fps)
     if not (isinstance(seconds, (int, float)) and math.isfinite(seconds) and seconds > 0):
         raise ValueError(f"a plate movie lasts more than zero seconds, not {seconds!r}")
-    frames = round(seconds * fps)
+    frames = round(seconds * rate)
     if frames < 1:
-        raise ValueError(f"{seconds:g} s at {fps} fps is less than one frame")
+        raise ValueError(f"{seconds:g} s at {float(rate):g} fps is less than one frame")
     return frames
 
 
@@ -67,13 +105,14 @@ def ycbcr_709(values: np.ndarray) -> np.ndarray:
     return planes
 
 
-def write_prores(path: Path, pixels: np.ndarray, colour_space: str, seconds: float = 10.0, fps: int = 25) -> None:
+def write_prores(path: Path, pixels: np.ndarray, colour_space: str, seconds: float = 10.0,
+                 fps: int | Fraction = 25) -> None:
     """Write `pixels` (rows, columns, 3: uint16 code values, or floats in 0..1) as a
-    still ProRes 4444 movie of `seconds` at `fps`. `colour_space` is what the pixels
+    still ProRes 4444 movie of `seconds` at `fps` (as `movie_rate` takes it). `colour_space` is what the pixels
     are in: plate_colour.REC709 (tagged BT.709) or SRGB (tagged sRGB). The file
     appears whole or not at all. Raises ValueError for bad pixels, colour space,
     length or rate, ExportError when the disk refuses it."""
-    frames = movie_frames(seconds, fps)
+    frames, rate = movie_frames(seconds, fps), movie_rate(fps)
     colour_space = colour_space_name(colour_space)
     if colour_space not in _TRANSFER:
         raise ValueError(f"ProRes tiles are Rec.709 video ({REC709!r}) or sRGB, not {colour_space!r}")
@@ -86,15 +125,15 @@ def write_prores(path: Path, pixels: np.ndarray, colour_space: str, seconds: flo
         # A plane's rows are padded to its line size; fill each row's first `columns` samples.
         np.frombuffer(plane, np.uint16).reshape(rows, plane.line_size // 2)[:, :columns] = data
     with staged_output(path) as temporary, open(temporary, "wb") as handle:
-        _mux(handle, frame, _TRANSFER[colour_space], frames, fps)
+        _mux(handle, frame, _TRANSFER[colour_space], frames, rate)
 
 
-def _mux(handle, frame: av.VideoFrame, transfer: int, frames: int, fps: int) -> None:
+def _mux(handle, frame: av.VideoFrame, transfer: int, frames: int, rate: Fraction) -> None:
     with av.open(handle, "w", format="mov") as container:
-        stream = container.add_stream("prores_ks", rate=fps, options=dict(PRORES_OPTIONS))
+        stream = container.add_stream("prores_ks", rate=rate, options=dict(PRORES_OPTIONS))
         stream.width, stream.height, stream.pix_fmt = frame.width, frame.height, PIXEL_FORMAT
         context = stream.codec_context
-        context.time_base = Fraction(1, fps)
+        context.time_base = 1 / rate
         context.color_primaries = context.colorspace = BT709
         context.color_trc, context.color_range = transfer, LIMITED_RANGE
         # One frame: only slice threads can share its encode (two cores: half the time).
@@ -110,7 +149,7 @@ def _mux(handle, frame: av.VideoFrame, transfer: int, frames: int, fps: int) -> 
         for index in range(frames):
             packet = av.Packet(data)
             packet.stream = stream
-            packet.time_base = Fraction(1, fps)
+            packet.time_base = 1 / rate
             packet.pts = packet.dts = index
             packet.duration = 1
             packet.is_keyframe = True

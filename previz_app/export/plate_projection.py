@@ -18,9 +18,11 @@ Sources: `equirect` (longitude -180..180 across, latitude 90..-90 down, wrapping
 or `wide` (a cylindrical picture spanning the wall's whole horizontal angle: x linear in
 longitude, y linear in tan(latitude), square pixels, its middle row at eye level; a wide
 picture shaped like a curved wall's canvas lands on it one to one). Sampling is
-bilinear; a source denser than the wall is first area-reduced to the wall's density so
-fine detail averages out instead of aliasing into moiré. uint8 sources are scaled to
-0..1 as they are (linearise first for filtering in linear light).
+bilinear (plate_sampling), wrapping round where the source goes all the way round: an
+equirect, or a wide source on a 360° wall. A source denser than the wall is first
+area-reduced to the wall's density so fine detail averages out instead of aliasing
+into moiré. uint8 and uint16 sources are scaled to 0..1 as they are (linearise first
+for filtering in linear light).
 """
 
 from __future__ import annotations
@@ -33,8 +35,9 @@ import numpy as np
 
 from previz_app.domain.wall import WallProfile, wall_canvas
 
+from .plate_sampling import area_resize, bilinear, gaussian_blur
+
 KINDS = ("equirect", "wide")
-_CHUNK_VALUES = 8_000_000  # float32 values one filtering pass makes at a time (32 MB)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,10 +57,11 @@ class _SectionGeometry:
 class PlateSource:
     """A source made ready to sample: filtered once, shared by every band."""
 
-    pixels: np.ndarray  # (H, W, C), uint8 or float32
+    pixels: np.ndarray  # (H, W, C), uint8, uint16 or float32
     kind: str
-    scale: float  # multiplies sampled values: 1/255 for uint8
+    scale: float  # multiplies sampled values: 1/255 for uint8, 1/65535 for uint16
     original_shape: tuple[int, int]  # (H, W) before any reduction: the geometry's reference
+    wrap_x: bool = False  # it goes all the way round: its last column meets its first
 
 
 def _geometry(profile: WallProfile) -> tuple[list[_SectionGeometry], float]:
@@ -67,16 +71,11 @@ def _geometry(profile: WallProfile) -> tuple[list[_SectionGeometry], float]:
     for section, figures in zip(profile.sections, canvas.sections, strict=True):
         width_m = figures.columns * section.cabinet.width_mm / 1000
         height_m = figures.rows * section.cabinet.height_mm / 1000
-        if section.kind == "curved":
-            distance = section.radius_m
-            span = 360.0 if section.arc_deg >= 360 else float(figures.arc_deg)
-        else:
-            distance = section.viewer_distance_m or width_m
-            span = math.degrees(2 * math.atan(width_m / 2 / distance))
+        distance = section.radius_m if section.kind == "curved" else section.viewer_distance_m or width_m
         sections.append(_SectionGeometry(section.kind, col0, figures.width_px, figures.height_px,
-                                         lon, span, width_m, height_m, distance))
+                                         lon, figures.span_deg, width_m, height_m, distance))
         col0 += figures.width_px
-        lon += span
+        lon += figures.span_deg
     return [_shifted(geometry, -lon / 2) for geometry in sections], lon
 
 
@@ -221,56 +220,9 @@ def resolution_warning(source_shape: tuple[int, ...], kind: str, profile: WallPr
             f"use a larger source, or it will look soft on the wall")
 
 
-def _area_resize(pixels: np.ndarray, size: int, axis: int) -> np.ndarray:
-    """`pixels` averaged down to `size` along `axis`: each output pixel is the exact
-    mean of the source area it covers (fractional pixels weighted), so the reduced
-    picture still spans the same angle. Summed as a few weighted taps per output
-    pixel (the source pixels its area touches), a block of the other axis at a time."""
-    n = pixels.shape[axis]
-    ratio = n / size
-    start = np.arange(size) * ratio
-    first = np.arange(size) * n // size
-    weights, indices = [], []
-    for tap in range(math.ceil(ratio) + 1):
-        index = first + tap
-        overlap = np.minimum(index + 1, start + ratio) - np.maximum(index, start)
-        if (overlap > 0).any():
-            weights.append((np.clip(overlap, 0, None) / ratio).astype(np.float32))
-            indices.append(np.minimum(index, n - 1))
-    other = 1 - axis  # the spatial axis the blocks run along
-    shape = list(pixels.shape)
-    shape[axis] = size
-    out = np.empty(shape, dtype=np.float32)
-    per_line = size * int(np.prod(pixels.shape[2:]))
-    step = max(1, _CHUNK_VALUES // max(1, per_line))
-    view = (slice(None), None) if axis == 0 else (None, slice(None))
-    for begin in range(0, pixels.shape[other], step):
-        block = (slice(None), slice(begin, begin + step)) if axis == 0 else (slice(begin, begin + step),)
-        part = pixels[block]
-        total = np.zeros(part.shape[:axis] + (size,) + part.shape[axis + 1:], dtype=np.float32)
-        for weight, index in zip(weights, indices, strict=True):
-            total += np.take(part, index, axis=axis) * weight[view][..., None]
-        out[block] = total
-    return out
-
-
-def _gaussian(pixels: np.ndarray, sigma: float, axis: int, wrap: bool) -> np.ndarray:
-    """A Gaussian blur of `sigma` pixels along `axis`, wrapping round or holding the edge."""
-    if sigma <= 0:
-        return pixels
-    radius = max(1, math.ceil(3 * sigma))
-    weights = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
-    weights /= weights.sum()
-    base = np.arange(pixels.shape[axis])
-    out = np.zeros(pixels.shape, dtype=np.float32)
-    for offset, weight in zip(range(-radius, radius + 1), weights, strict=True):
-        out += np.float32(weight) * np.take(pixels, base + offset, axis=axis, mode="wrap" if wrap else "clip")
-    return out
-
-
 def prepare_source(source: np.ndarray, kind: str, profile: WallProfile, lowpass: float = 0.0,
                    scale: float = 1.0) -> PlateSource:
-    """`source` (H, W[, C], float32 or uint8) filtered once for `profile`'s wall: area-
+    """`source` (H, W[, C], float32, uint8 or uint16) filtered once for `profile`'s wall: area-
     reduced where it is denser than the wall, then blurred by `lowpass` wall pixels
     (a Gaussian sigma) when asked. `scale` below 1 filters for a reduced copy of the
     canvas (a preview `scale` times the wall's size) instead. Raises ValueError for a
@@ -280,7 +232,7 @@ def prepare_source(source: np.ndarray, kind: str, profile: WallProfile, lowpass:
         pixels = pixels[:, :, None]
     if pixels.ndim != 3 or pixels.shape[2] < 1:
         raise ValueError(f"a plate source is an (height, width, channels) picture, not shape {pixels.shape}")
-    if pixels.dtype != np.uint8 and pixels.dtype != np.float32:
+    if pixels.dtype not in (np.uint8, np.uint16, np.float32):
         pixels = pixels.astype(np.float32)
     if not (math.isfinite(lowpass) and lowpass >= 0):
         raise ValueError(f"the low-pass is a blur in wall pixels, zero or more, not {lowpass!r}")
@@ -289,52 +241,24 @@ def prepare_source(source: np.ndarray, kind: str, profile: WallProfile, lowpass:
     across, down = _source_densities(pixels.shape, kind, profile)
     wall = _wall_density(profile) * scale
     original = (pixels.shape[0], pixels.shape[1])
-    value_scale = 1 / 255 if pixels.dtype == np.uint8 else 1.0
+    value_scale = {np.dtype(np.uint8): 1 / 255, np.dtype(np.uint16): 1 / 65535}.get(pixels.dtype, 1.0)
+    # An equirect always goes round; a wide source does when the wall does.
+    wrap_x = kind == "equirect" or wall_span_deg(profile) >= 360 - 1e-9
     filtered = False
     for axis, density in ((1, across), (0, down)):
         size = max(1, round(pixels.shape[axis] * wall / density))
         if density > wall * 1.01 and size < pixels.shape[axis]:
-            pixels = _area_resize(pixels, size, axis)
+            pixels = area_resize(pixels, size, axis)
             filtered = True
     if lowpass > 0:
         ratio_x = pixels.shape[1] / original[1] * across / wall  # reduced source pixels per canvas pixel
         ratio_y = pixels.shape[0] / original[0] * down / wall
-        pixels = _gaussian(pixels, lowpass * scale * ratio_x, 1, wrap=kind == "equirect")
-        pixels = _gaussian(pixels, lowpass * scale * ratio_y, 0, wrap=False)
+        pixels = gaussian_blur(pixels, lowpass * scale * ratio_x, 1, wrap=wrap_x)
+        pixels = gaussian_blur(pixels, lowpass * scale * ratio_y, 0, wrap=False)
         filtered = True
     if filtered and value_scale != 1.0:
         pixels, value_scale = pixels * np.float32(value_scale), 1.0
-    return PlateSource(pixels.astype(np.float32) if filtered else pixels, kind, value_scale, original)
-
-
-def _sample(source: PlateSource, u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """Bilinear samples at normalised picture coordinates (0..1 across and down),
-    wrapping across for an equirect and holding the edges otherwise."""
-    pixels = source.pixels
-    height, width = pixels.shape[:2]
-    x = u * width - 0.5
-    y = np.clip(v * height - 0.5, 0, height - 1)
-    if source.kind == "equirect":
-        x0 = np.floor(x)
-        fx = (x - x0).astype(np.float32)[..., None]
-        x0 = x0.astype(np.int64) % width
-        x1 = (x0 + 1) % width
-    else:
-        x = np.clip(x, 0, width - 1)
-        x0 = np.floor(x)
-        fx = (x - x0).astype(np.float32)[..., None]
-        x0 = x0.astype(np.int64)
-        x1 = np.minimum(x0 + 1, width - 1)
-    y0 = np.floor(y)
-    fy = (y - y0).astype(np.float32)[..., None]
-    y0 = y0.astype(np.int64)
-    y1 = np.minimum(y0 + 1, height - 1)
-    top = pixels[y0, x0] * (1 - fx) + pixels[y0, x1] * fx
-    bottom = pixels[y1, x0] * (1 - fx) + pixels[y1, x1] * fx
-    out = top * (1 - fy) + bottom * fy
-    if source.scale != 1.0:
-        out *= np.float32(source.scale)
-    return out.astype(np.float32, copy=False)
+    return PlateSource(pixels.astype(np.float32) if filtered else pixels, kind, value_scale, original, wrap_x)
 
 
 def reproject_rows(source: np.ndarray | PlateSource, kind: str, profile: WallProfile, rows: range | slice, *,
@@ -371,7 +295,7 @@ def _reproject(prepared: PlateSource, kind: str, profile: WallProfile, rays) -> 
         u = (lon + span / 2) / span
         radius_px = width / math.radians(span)  # cylinder radius in source pixels
         v = 0.5 - radius_px * np.tan(np.radians(lat)) / height
-    out = _sample(prepared, u, v)
+    out = bilinear(prepared.pixels, u, v, prepared.wrap_x, prepared.scale)
     out[~on_wall] = 0
     return out
 

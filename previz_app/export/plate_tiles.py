@@ -19,7 +19,9 @@ import io
 import json
 import math
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -123,12 +125,12 @@ def tile_file_name(stem: str, tile: Tile, fmt: str) -> str:
 
 def sidecar(profile: WallProfile, canvas: WallCanvas, tiles: list[Tile], colour_space: str,
             file_names: list[str], *, source: str | None = None,
-            movie: dict[str, Any] | None = None) -> dict[str, Any]:
+            movie: dict[str, Any] | None = None, source_recipe: dict[str, Any] | None = None) -> dict[str, Any]:
     """The JSON-ready description of a tiled plate: the wall, the canvas, the colour space,
-    the source picture's file beside the tiles (`source`, None when not saved), a movie's
-    timing (`movie`, for ProRes tiles) and, for each tile, its file, pixel origin, size,
-    section and cabinet range. Raises ValueError when `file_names` does not name every
-    tile once."""
+    the source picture's file beside the tiles (`source`, None when not saved) and how it
+    was made (`source_recipe`, when given), a movie's timing (`movie`, for ProRes tiles)
+    and, for each tile, its file, pixel origin, size, section and cabinet range. Raises
+    ValueError when `file_names` does not name every tile once."""
     if len(file_names) != len(tiles):
         raise ValueError(f"{len(tiles)} tiles but {len(file_names)} file names")
     if len(set(file_names)) != len(file_names):
@@ -154,6 +156,8 @@ def sidecar(profile: WallProfile, canvas: WallCanvas, tiles: list[Tile], colour_
         ],
         "source": source,
     }
+    if source_recipe is not None:
+        data["source_recipe"] = source_recipe
     if movie is not None:
         data["movie"] = dict(movie)
     return data
@@ -165,14 +169,15 @@ def write_sidecar(path: Path, data: dict[str, Any]) -> None:
 
 
 def write_tile(path: Path, pixels: np.ndarray, fmt: str, colour_space_name: str, *,
-               seconds: float = 10.0, fps: int = 25) -> None:
+               seconds: float = 10.0, fps: int | Fraction = 25, text: Mapping[str, str] | None = None) -> None:
     """Write one tile's `pixels` (rows, columns, 3), already in `colour_space_name`.
 
     `exr`: half-float RGB (values beyond ±65504 are clipped to it), ZIP-compressed,
     with the colour space as a `colorSpace` header string and its `chromaticities`.
     `tiff`, `png16`: 16-bit RGB; floats are taken as 0..1 and rounded (clipped), uint16
     is written as is; the colour space is named in the TIFF description and in a PNG
-    tEXt chunk (an sRGB plate's PNG also gets the sRGB, cHRM and gAMA chunks).
+    tEXt chunk (an sRGB plate's PNG also gets the sRGB, cHRM and gAMA chunks), and a PNG
+    gets a tEXt chunk for each of `text`'s keywords (Latin-1, 1 to 79 characters) too.
     `png8`: 8-bit RGB, likewise; uint8 is written as is, floats are rounded without
     dither (dither the whole canvas with plate_colour.to_uint8 so tiles agree).
     `prores`: a still ProRes 4444 movie of `seconds` at `fps` (plate_movie.write_prores).
@@ -191,12 +196,12 @@ def write_tile(path: Path, pixels: np.ndarray, fmt: str, colour_space_name: str,
     elif fmt == "png8":
         if not (pixels.dtype == np.uint8 or np.issubdtype(pixels.dtype, np.floating)):
             raise ValueError(f"8-bit tiles take float (0..1) or uint8 pixels, not {pixels.dtype}")
-        data = _png_bytes(pixels if pixels.dtype == np.uint8 else to_uint8(pixels), name)
+        data = _png_bytes(pixels if pixels.dtype == np.uint8 else to_uint8(pixels), name, text)
     else:
         if not (pixels.dtype == np.uint16 or np.issubdtype(pixels.dtype, np.floating)):
             raise ValueError(f"16-bit tiles take float (0..1) or uint16 pixels, not {pixels.dtype}")
         values = pixels if pixels.dtype == np.uint16 else to_uint16(pixels)
-        data = _tiff_bytes(values, name) if fmt == "tiff" else _png_bytes(values, name)
+        data = _tiff_bytes(values, name) if fmt == "tiff" else _png_bytes(values, name, text)
     _store(Path(path), data)
 
 
@@ -237,8 +242,9 @@ def _tiff_bytes(values: np.ndarray, space: str) -> bytes:
     return buffer.getvalue()
 
 
-def _png_bytes(values: np.ndarray, space: str) -> bytes:
-    """A PNG of uint8 or uint16 RGB `values`, with the colour space named (and tagged if sRGB)."""
+def _png_bytes(values: np.ndarray, space: str, text: Mapping[str, str] | None = None) -> bytes:
+    """A PNG of uint8 or uint16 RGB `values`, with the colour space named (and tagged if
+    sRGB) and `text`'s keywords as tEXt chunks."""
     # Pillow has no 16-bit RGB mode to save from; FFmpeg's PNG encoder (PyAV) writes rgb48be,
     # and rgb24 through the same path gets the same colour chunks.
     rows, cols = values.shape[:2]
@@ -254,11 +260,16 @@ def _png_bytes(values: np.ndarray, space: str) -> bytes:
     if space == SRGB:
         frame.color_trc, frame.color_primaries = 13, 1  # IEC 61966-2-1, BT.709: sRGB, cHRM, gAMA chunks
     data = b"".join(bytes(packet) for packet in [*codec.encode(frame), *codec.encode(None)])
-    return _with_text_chunk(data, "Colour space", f"{space} ({OCIO_CONFIG})")
+    chunks = {"Colour space": f"{space} ({OCIO_CONFIG})", **(text or {})}
+    for keyword, value in reversed(chunks.items()):
+        data = _with_text_chunk(data, keyword, value)
+    return data
 
 
 def _with_text_chunk(png: bytes, keyword: str, text: str) -> bytes:
     """`png` with a tEXt chunk just after its IHDR (signature 8 bytes, IHDR 25)."""
+    if not (0 < len(keyword) < 80 and keyword.isprintable()):
+        raise ValueError(f"a PNG text keyword is 1 to 79 printable characters, not {keyword!r}")
     body = keyword.encode("latin-1") + b"\0" + text.encode("latin-1", "replace")
     chunk = len(body).to_bytes(4, "big") + b"tEXt" + body + zlib.crc32(b"tEXt" + body).to_bytes(4, "big")
     return png[:33] + chunk + png[33:]

@@ -1,7 +1,9 @@
 """`previz export plate --generate`: a plate from an environment the engine makes for the scene."""
 
 import json
+from fractions import Fraction
 
+import av
 import numpy as np
 from PIL import Image
 
@@ -47,3 +49,19 @@ def test_generate_needs_a_scene_to_light(capsys, folder):
     assert run(capsys, "wall", *RING, "--name", "ring", "--project", folder.path)[0] == 0
     code, _out, err = run(capsys, "export", "plate", folder.path, "--wall", "ring", "--generate")
     assert code == 2 and "no scenes" in err
+
+
+def test_generated_movies_play_at_the_rate_asked(capsys, tmp_path, drafted):
+    assert run(capsys, "wall", *RING, "--name", "ring", "--project", drafted.path)[0] == 0
+    out = tmp_path / "plate"
+    code, _stdout, stderr = run(capsys, "export", "plate", drafted.path, "--wall", "ring", "--generate",
+                                "--format", "prores", "--seconds", 0.5, "--fps", "29.97", "--out", out)
+    assert code == 0, stderr
+    sidecar = json.loads((out / "plate.json").read_text())
+    assert sidecar["movie"]["rate"] == "30000/1001" and sidecar["movie"]["frames"] == 15
+    with av.open(str(out / sidecar["tiles"][0]["file"])) as container:
+        stream = container.streams.video[0]
+        assert stream.average_rate == Fraction(30000, 1001) and stream.frames == 15
+    code, _stdout, stderr = run(capsys, "export", "plate", drafted.path, "--wall", "ring", "--generate",
+                                "--format", "prores", "--fps", "12.3", "--out", tmp_path / "other")
+    assert code == 2 and "NTSC rate" in stderr and not (tmp_path / "other").exists()

@@ -60,6 +60,45 @@ def test_sections_stand_side_by_side():
     assert canvas.pixels_per_degree == canvas.sections[1].pixels_per_degree  # flat wings without a distance say none
 
 
+def test_a_curve_short_of_a_turn_never_rounds_past_360():
+    # At 3 m a 0.5 m cabinet turns the wall by 2·asin(0.25 / 3) = 9.5604°. 359.5° is 37.60 of
+    # them: the nearest whole number, 38, would span 363.29°, so it takes 37, spanning 353.73°.
+    step = math.degrees(2 * math.asin(0.25 / 3))
+    (section,) = wall_canvas(curved(radius=3.0, arc=359.5)).sections
+    assert section.columns == 37 and section.width_px == 37 * 176
+    assert section.arc_deg == section.span_deg == pytest.approx(37 * step) == pytest.approx(353.73, abs=0.01)
+    # Short of a turn, the nearest whole number still holds: 100° is 10.46 cabinets, 91° is 9.52.
+    assert wall_canvas(curved(radius=3.0, arc=100)).sections[0].columns == 10
+    assert wall_canvas(curved(radius=3.0, arc=91)).sections[0].columns == 10
+
+
+def test_a_ring_closes_at_exactly_360():
+    # 360° at 3 m is 37.66 cabinets: 38 close the ring, which spans 360° (not 38 · 9.5604 = 363.29°).
+    profile = curved(radius=3.0, arc=360)
+    (section,) = wall_canvas(profile).sections
+    assert section.columns == 38 and section.arc_deg == section.span_deg == 360
+    assert section.pixels_per_degree == pytest.approx(38 * 176 / 360)
+
+
+def test_sections_that_go_round_more_than_once_are_refused_naming_the_span():
+    # 300° at 11.4 m: 119 cabinets of 2.5132° = 299.07°. A 4 m flat wing seen from 2 m adds
+    # 2·atan(2 / 2) = 90°: 389.07° in all.
+    arc = WallSection("curved", BP2, 6.0, radius_m=11.4, arc_deg=300)
+    wing = WallSection("flat", BP2, 6.0, width_m=4.0, viewer_distance_m=2.0)
+    with pytest.raises(ValueError, match=r"^the wall spans 389\.1° from the eye \(299\.1° \+ 90\.0°\); "
+                                         r"a wall goes round the stage at most once \(360°\)"):
+        wall_canvas(WallProfile("volume", (arc, wing)))
+    with pytest.raises(ValueError, match="spans 389.1°"):
+        profile_from_dict(profile_to_dict(WallProfile("volume", (arc, wing))))
+    # Without a viewer distance the wing is seen from its own width away: 2·atan(1/2) = 53.13°, 352.20° in all.
+    near = WallSection("flat", BP2, 6.0, width_m=4.0)
+    canvas = wall_canvas(WallProfile("volume", (arc, near)))
+    assert [section.span_deg for section in canvas.sections] == [pytest.approx(299.068, abs=1e-3),
+                                                                  pytest.approx(53.130, abs=1e-3)]
+    with pytest.raises(ValueError, match=r"spans 413\.1°"):  # a ring leaves room for nothing else
+        wall_canvas(WallProfile("volume", (curved(radius=3.0, arc=360).sections[0], near)))
+
+
 @pytest.mark.parametrize(("profile", "message"), [
     (curved(radius=0), "radius above zero"),
     (curved(arc=361), "at most 360°"),

@@ -4,6 +4,7 @@ PNG and as ProRes 4444 movies: exported end to end and read back independently."
 from __future__ import annotations
 
 import json
+from fractions import Fraction
 
 import av
 import numpy as np
@@ -149,6 +150,7 @@ def test_a_prores_plate_is_a_movie_per_tile_of_rec709_video(tmp_path):
     report = export_plate(PlateExport(tmp_path / "plate", WALL, source, format="prores", seconds=0.2, fps=25))
     meta = json.loads((report.out / "plate.json").read_text())
     assert meta["colour_space"] == REC709 and meta["movie"]["frames"] == 5 and meta["movie"]["fps"] == 25
+    assert meta["movie"]["rate"] == "25/1"
     expected = to_uint16(srgb_to_rec709(reproject_rows(source, "equirect", WALL, slice(None)))) / 65535
     for tile in meta["tiles"]:
         assert tile["file"].endswith(".mov")
@@ -170,3 +172,33 @@ def test_a_movie_that_cannot_be_made_is_refused_before_anything_is_written(tmp_p
     with pytest.raises(ValueError, match="frames per second"):
         export_plate(PlateExport(tmp_path / "plate", WALL, pano(), format="prores", fps=0))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_prores_plate_plays_at_an_ntsc_rate(tmp_path):
+    rate = Fraction(24000, 1001)
+    report = export_plate(PlateExport(tmp_path / "plate", WALL, pano(), format="prores", seconds=1.0, fps=rate))
+    movie = json.loads((report.out / "plate.json").read_text())["movie"]
+    assert movie["rate"] == "24000/1001" and movie["fps"] == pytest.approx(23.976, abs=1e-3)
+    assert movie["frames"] == 24  # 23.976 rounds to 24
+    with av.open(str(report.files[0])) as container:
+        stream = container.streams.video[0]
+        assert stream.average_rate == rate and stream.frames == 24
+        assert len(list(container.decode(video=0))) == 24
+
+
+def test_the_sources_recipe_goes_into_the_sidecar_and_the_saved_picture(tmp_path):
+    recipe = {"engine": "blocking", "prompt": "exterior, snowy forest, night light", "seed": 3, "size": [720, 360],
+              "staging": {"location": "SNOWY FOREST", "time_of_day": "NIGHT"}}
+    report = export_plate(PlateExport(tmp_path / "plate", WALL, pano(), format="png8", save_source=True,
+                                      source_recipe=recipe))
+    assert json.loads((report.out / "plate.json").read_text())["source_recipe"] == recipe
+    with Image.open(report.source) as saved:
+        assert json.loads(saved.text["previz"]) == recipe
+        assert saved.text["Colour space"].startswith(SRGB)
+        assert np.array_equal(np.asarray(saved), pano())
+    # Not saved, no recipe to keep; a recipe JSON cannot hold is refused before anything is written.
+    plain = export_plate(PlateExport(tmp_path / "plain", WALL, pano(), source_recipe=recipe))
+    assert "source_recipe" not in json.loads((plain.out / "plate.json").read_text())
+    with pytest.raises(ValueError, match="the source recipe cannot be written as JSON"):
+        export_plate(PlateExport(tmp_path / "bad", WALL, pano(), save_source=True, source_recipe={"seeds": {1, 2}}))
+    assert not (tmp_path / "bad").exists()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import errno
+from fractions import Fraction
 
 import av
 import numpy as np
@@ -11,7 +11,7 @@ import pytest
 from previz_app.export import plate_movie
 from previz_app.export.files import ExportError
 from previz_app.export.plate_colour import ACESCG, REC709, SRGB, to_uint16
-from previz_app.export.plate_movie import movie_frames, write_prores, ycbcr_709
+from previz_app.export.plate_movie import movie_frames, movie_rate, write_prores, ycbcr_709
 from previz_app.export.plate_tiles import MAX_TILE_SIDE, write_tile
 
 KR, KB = 0.2126, 0.0722
@@ -70,6 +70,28 @@ def test_a_prores_tile_is_a_still_4444_movie_of_the_tile(tmp_path):
     assert error.max() < 0.006 and error.mean() < 0.001
 
 
+@pytest.mark.parametrize(("fps", "frames"), [
+    (Fraction(24000, 1001), 12), (Fraction(30000, 1001), 15), (Fraction(60000, 1001), 30), (24, 12), (50, 25),
+])
+def test_a_movie_plays_at_its_exact_rate(tmp_path, fps, frames):
+    # Half a second: 11.99, 14.99 and 29.97 frames at the NTSC rates.
+    write_prores(tmp_path / "tile.mov", smooth_tile(16, 32), REC709, seconds=0.5, fps=fps)
+    with av.open(str(tmp_path / "tile.mov")) as container:
+        stream = container.streams.video[0]
+        assert stream.average_rate == fps and stream.frames == frames
+        times = [frame.time for frame in container.decode(video=0)]
+    assert times == pytest.approx([index / fps for index in range(frames)])
+
+
+@pytest.mark.parametrize(("text", "rate"), [
+    ("23.976", Fraction(24000, 1001)), ("24", 24), ("25", 25), ("29.97", Fraction(30000, 1001)), ("30", 30),
+    ("50", 50), ("59.94", Fraction(60000, 1001)), ("60", 60), ("30000/1001", Fraction(30000, 1001)),
+    (" 48000/1001 ", Fraction(48000, 1001)), (29.97, Fraction(30000, 1001)), (Fraction(25, 1), 25),
+])
+def test_frame_rates_are_read_exactly(text, rate):
+    assert movie_rate(text) == rate and isinstance(movie_rate(text), Fraction)
+
+
 def test_one_frame_is_encoded_however_long_the_movie(tmp_path):
     tile = smooth_tile(40, 60)
     write_prores(tmp_path / "short.mov", tile, REC709, seconds=0.04, fps=25)
@@ -104,8 +126,10 @@ def test_movie_lengths_and_bad_tiles_are_refused(tmp_path):
         movie_frames(0, 25)
     with pytest.raises(ValueError, match="less than one frame"):
         movie_frames(0.01, 25)
-    with pytest.raises(ValueError, match="whole number of frames per second"):
-        movie_frames(10, 29.97)
+    assert movie_frames(10, Fraction(30000, 1001)) == 300  # 299.7 frames
+    for rate in (12.3, "12.5", 0, 241, "1/0", True):
+        with pytest.raises(ValueError, match="whole number of frames per second or an NTSC rate"):
+            movie_frames(10, rate)
     tile = smooth_tile(20, 40)
     with pytest.raises(ValueError, match="Rec.709 video"):
         write_prores(tmp_path / "t.mov", tile, ACESCG)
@@ -114,28 +138,8 @@ def test_movie_lengths_and_bad_tiles_are_refused(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-class _FullDisk:
-    def __init__(self, *args, **kwargs):
-        pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-    def write(self, data):
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    def seek(self, *args):
-        return 0
-
-    def tell(self):
-        return 0
-
-
-def test_a_full_disk_leaves_no_movie(tmp_path, monkeypatch):
-    monkeypatch.setattr(plate_movie, "open", _FullDisk, raising=False)
+def test_a_full_disk_leaves_no_movie(tmp_path, full_disk):
+    full_disk(plate_movie)
     with pytest.raises(ExportError, match="disk is full"):
         write_prores(tmp_path / "tile.mov", smooth_tile(20, 40), REC709, seconds=0.2, fps=25)
     assert list(tmp_path.iterdir()) == []

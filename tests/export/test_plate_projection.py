@@ -72,6 +72,42 @@ def test_a_ring_wall_has_no_seam_where_its_ends_meet(width):
     assert seam <= inside * 1.0001
 
 
+def periodic_wide(width: int, height: int) -> np.ndarray:
+    """A wide source whose columns go all the way round: smooth across, and its last
+    column continues into its first."""
+    turn = 2 * np.pi * (np.arange(width) + 0.5) / width
+    rows = np.linspace(0, 1, height)[:, None]
+    picture = 0.5 + 0.3 * np.sin(turn)[None, :] + 0.1 * np.cos(2 * turn)[None, :] * (1 - rows) + 0.05 * rows
+    return picture.astype(np.float32)[..., None]
+
+
+@pytest.mark.parametrize("lowpass", [0.0, 1.5])
+@pytest.mark.parametrize("width", [760, 380, 190])  # the ring's canvas width, half and a quarter of it
+def test_a_wide_source_wraps_round_a_ring_wall(width, lowpass):
+    source = periodic_wide(width, wide_source_size(RING, width)[1])
+    plate = reproject_rows(source, "wide", RING, slice(None), lowpass=lowpass)
+    assert plate.shape == (60, 760, 1)
+    inside = np.abs(np.diff(plate, axis=1)).max()
+    seam = np.abs(plate[:, -1] - plate[:, 0]).max()
+    assert inside > 0.001 and seam <= inside * 1.0001
+
+
+def test_a_wide_source_on_a_wall_short_of_a_turn_holds_its_edges():
+    ramp = np.linspace(0, 1, 90, dtype=np.float32)[None, :, None] * np.ones((30, 1, 1), np.float32)
+    edge = reproject_rows(ramp, "wide", ARC, slice(None))  # 180 columns from 90: the ends fall past the centres
+    assert edge[:, 0].max() == 0 and edge[:, -1].min() == 1  # held, not wrapped into the other end
+
+
+def test_a_16_bit_source_gives_the_plate_its_floats_give():
+    deep = (equirect(720, smooth) * 65535).round().astype(np.uint16)
+    floats = deep.astype(np.float32) / 65535
+    for lowpass in (0.0, 1.0):
+        from_deep = reproject_rows(deep, "equirect", ARC, slice(None), lowpass=lowpass)
+        np.testing.assert_allclose(from_deep, reproject_rows(floats, "equirect", ARC, slice(None), lowpass=lowpass),
+                                   atol=1e-6)
+    assert prepare_source(deep, "equirect", RING).pixels.dtype == np.uint16  # not a float copy, when unfiltered
+
+
 def test_a_vertical_line_lands_where_its_longitude_says():
     def lines(lon, lat):
         return ((np.abs(lon) < 0.5) | (np.abs(lon - 30) < 0.5)) * np.ones_like(lat)
@@ -251,6 +287,7 @@ def test_the_span_of_curved_flat_and_ring_walls():
     step = math.degrees(2 * math.asin(0.25 / 3.0))  # one 500 mm cabinet as a chord at 3 m
     assert wall_span_deg(ARC) == pytest.approx(9 * step)  # 90° holds 9 whole cabinets: 86.04°
     assert wall_span_deg(RING) == 360
+    assert wall_span_deg(WallProfile("almost", (curved(359.5),))) == pytest.approx(37 * step)  # not 38: 363.3°
     assert wall_span_deg(WallProfile("flat", (flat(2.0, 2.0),))) == pytest.approx(2 * math.degrees(math.atan(0.5)))
     both = WallProfile("both", (curved(90), flat(2.0, 2.0)))
     assert wall_span_deg(both) == pytest.approx(9 * step + 2 * math.degrees(math.atan(0.5)))

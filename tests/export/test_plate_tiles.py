@@ -3,7 +3,6 @@ writers, read back with OpenEXR, tifffile, PyAV and Pillow (ProRes: test_plate_m
 
 from __future__ import annotations
 
-import errno
 import json
 
 import av
@@ -278,34 +277,20 @@ def test_bad_tiles_are_refused(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-class _FullDisk:
-    def __init__(self, *args, **kwargs):
-        pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-    def write(self, data):
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-
 @pytest.mark.parametrize("fmt", ["exr", "tiff", "png16", "png8"])
-def test_a_full_disk_leaves_no_tile(tmp_path, monkeypatch, fmt):
-    monkeypatch.setattr(plate_tiles, "open", _FullDisk, raising=False)
+def test_a_full_disk_leaves_no_tile(tmp_path, full_disk, fmt):
+    full_disk(plate_tiles)
     target = tmp_path / f"tile{plate_tiles.FORMATS[fmt]}"
     with pytest.raises(ExportError, match="disk is full"):
         write_tile(target, np.full((20, 20, 3), 0.25, np.float32), fmt, ACESCG if fmt == "exr" else SRGB)
     assert list(tmp_path.iterdir()) == []  # neither the tile nor its temporary file
 
 
-def test_a_full_disk_keeps_an_earlier_tile_as_it_was(tmp_path, monkeypatch):
+def test_a_full_disk_keeps_an_earlier_tile_as_it_was(tmp_path, full_disk):
     target = tmp_path / "tile.exr"
     write_tile(target, np.full((20, 20, 3), 0.25, np.float32), "exr", ACESCG)
     before = target.read_bytes()
-    monkeypatch.setattr(plate_tiles, "open", _FullDisk, raising=False)
+    full_disk(plate_tiles)
     with pytest.raises(ExportError):
         write_tile(target, np.full((20, 20, 3), 0.75, np.float32), "exr", ACESCG)
     assert target.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["tile.exr"]
