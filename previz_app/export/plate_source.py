@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 from sqlite_utils import Database
@@ -22,7 +22,7 @@ from ..engine.environment import MAX_ENVIRONMENT_SIDE, EnvironmentRequest
 from ..engine.frames import TRAINED_SIDE
 from ..engine.request import Staging
 from ..store import scenes
-from .plate import PlateExport, PlateReport, export_plate
+from .plate import PlateExport, PlateReport, check_plate_folder, export_plate
 from .plate_projection import wall_span_deg, wide_source_size
 
 
@@ -115,10 +115,21 @@ def generated_plate(engines: Mapping[str, Engine], generation: PlateGeneration, 
     """Make the environment for `request.wall`, then write the plate from it, the
     environment kept beside the tiles. `progress` counts the engine's steps, then the
     export's bands and tiles; `cancelled()` is polled at each of them."""
+    check_plate_folder(request.out)  # before minutes of generation, not after
     cancelled = cancelled or (lambda: False)
     context = RenderContext(on_progress=progress or (lambda done, total: None), cancel_event=_Polled(cancelled))
     pixels = generate_source(engines, request.wall, generation, context)
-    return export_plate(replace(request, source=pixels, kind="wide", save_source=True), progress, cancelled)
+    return export_plate(replace(request, source=pixels, kind="wide", save_source=True,
+                                source_recipe=source_recipe(generation, pixels)), progress, cancelled)
+
+
+def source_recipe(generation: PlateGeneration, pixels: np.ndarray) -> dict:
+    """What made a generated source, kept with it: the generation (with the prompt the
+    scene wrote, when none was given) and the picture's size."""
+    recipe = asdict(generation)
+    recipe["prompt"] = generation.prompt or environment_prompt(generation.staging)
+    recipe["width"], recipe["height"] = int(pixels.shape[1]), int(pixels.shape[0])
+    return recipe
 
 
 class _Polled(threading.Event):

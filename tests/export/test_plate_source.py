@@ -12,6 +12,7 @@ from previz_app.engine.base import Cancelled, EngineError, RenderContext
 from previz_app.engine.engines import EngineOptions, make_engines
 from previz_app.engine.request import Staging
 from previz_app.export import plate_source
+from previz_app.export.files import ExportError
 from previz_app.export.plate import PlateExport, export_plate
 from previz_app.export.plate_projection import wide_source_size
 from previz_app.export.plate_source import (
@@ -60,6 +61,10 @@ def test_the_blocking_engine_paints_a_ring_whose_plate_has_no_seam(tmp_path):
     assert sidecar["source"] == "plate_source.png" and report.source == tmp_path / "plate" / "plate_source.png"
     with Image.open(report.source) as kept:
         assert kept.size == wide_source_size(RING)
+        assert json.loads(kept.text["previz"]) == sidecar["source_recipe"]
+    recipe = sidecar["source_recipe"]
+    assert (recipe["engine"], recipe["seed"], recipe["staging"]["location"]) == ("blocking", 3, "SNOWY FOREST")
+    assert recipe["prompt"] == environment_prompt(NIGHT_FOREST) and [recipe["width"], recipe["height"]] == list(kept.size)
     canvas = np.zeros((sidecar["canvas"]["height"], sidecar["canvas"]["width"], 3), np.float64)
     for tile in sidecar["tiles"]:
         canvas[tile["y"]:tile["y"] + tile["height"], tile["x"]:tile["x"] + tile["width"]] = \
@@ -97,6 +102,17 @@ def test_cancelling_during_generation_writes_nothing(tmp_path):
                         cancelled=cancelled)
     assert not (tmp_path / "plate").exists()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_folder_the_plate_cannot_replace_is_refused_before_generating(tmp_path):
+    (tmp_path / "exports").mkdir()
+    (tmp_path / "exports" / "boards.pdf").write_bytes(b"%PDF")
+    engines = make_engines()
+    painted = []
+    engines["blocking"].environment = lambda *args: painted.append(args)
+    with pytest.raises(ExportError, match="it holds other files"):
+        generated_plate(engines, PlateGeneration(), PlateExport(tmp_path / "exports", RING))
+    assert painted == [] and (tmp_path / "exports" / "boards.pdf").read_bytes() == b"%PDF"
 
 
 def test_a_plate_without_a_source_is_refused(tmp_path):
