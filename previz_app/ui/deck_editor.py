@@ -8,7 +8,7 @@ import time
 from dataclasses import replace
 
 from PySide6.QtCore import Qt, QThreadPool
-from PySide6.QtGui import QAction, QCloseEvent, QFont, QHideEvent, QKeySequence, QShowEvent
+from PySide6.QtGui import QCloseEvent, QFont, QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSplitter,
     QStackedWidget,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -34,6 +33,7 @@ from .export_dialog import ERROR_STYLE
 from .state import ProjectState
 from .theme import DIM_TEXT
 from .thumbnails import ThumbnailCache
+from .undo_actions import UndoActions
 
 KEYS = list(SECTIONS)
 SectionRole = Qt.ItemDataRole.UserRole + 1
@@ -88,22 +88,13 @@ class DeckEditorDialog(QDialog):
         self.status_label = QLabel()
         self.status_label.setWordWrap(True)
         self.status_label.setStyleSheet(ERROR_STYLE)
-        self.undo_action = QAction("Undo", self)
-        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
-        self.redo_action = QAction("Redo", self)
-        self.redo_action.setShortcut(QKeySequence.StandardKey.Redo)
-        self.addActions([self.undo_action, self.redo_action])
+        self.undo_actions = UndoActions(state.undo_stack, self, before=self.commit_typing)
+        self.undo_action, self.redo_action = self.undo_actions.undo_action, self.undo_actions.redo_action
         self.close_button = QPushButton("Close")
         self._lay_out()
 
         self.section_list.currentRowChanged.connect(self._on_section_changed)
         self.warnings_list.itemClicked.connect(self._on_warning_clicked)
-        self.undo_action.triggered.connect(self.undo)
-        self.redo_action.triggered.connect(self.redo)
-        stack = state.undo_stack
-        for signal in (stack.canUndoChanged, stack.canRedoChanged, stack.undoTextChanged, stack.redoTextChanged):
-            signal.connect(self._update_undo_actions)
-        self._update_undo_actions()
         self.close_button.clicked.connect(self.close)
         for form in self.forms.values():
             form.edited.connect(self._on_form_edited)
@@ -147,9 +138,7 @@ class DeckEditorDialog(QDialog):
         splitter.setSizes([self.section_list.minimumWidth(), 700, 550])
         splitter.setChildrenCollapsible(False)
         buttons = QHBoxLayout()
-        for action in (self.undo_action, self.redo_action):
-            button = QToolButton()
-            button.setDefaultAction(action)
+        for button in self.undo_actions.buttons():
             buttons.addWidget(button)
         buttons.addWidget(self.status_label, 1)
         buttons.addWidget(self.close_button)
@@ -252,20 +241,11 @@ class DeckEditorDialog(QDialog):
 
     def undo(self) -> None:
         """Save what is being typed, then undo the newest edit (that typing, if any)."""
-        self.commit_typing()
-        self.state.undo_stack.undo()
+        self.undo_actions.undo()
 
     def redo(self) -> None:
         """Save what is being typed, then redo (nothing, when that saved something)."""
-        self.commit_typing()
-        self.state.undo_stack.redo()
-
-    def _update_undo_actions(self, *_args) -> None:
-        stack = self.state.undo_stack
-        self.undo_action.setEnabled(stack.canUndo())
-        self.undo_action.setText(f"Undo {stack.undoText()}".strip())
-        self.redo_action.setEnabled(stack.canRedo())
-        self.redo_action.setText(f"Redo {stack.redoText()}".strip())
+        self.undo_actions.redo()
 
     def _on_deck_changed(self) -> None:
         if not self.isVisible():

@@ -1,10 +1,11 @@
-"""Pillow images to Qt images and back, and to PNG bytes; safe off the GUI thread
-(QImage, not QPixmap)."""
+"""Pillow images and numpy pixels to Qt images, Qt images to Pillow, and Pillow images
+to PNG bytes; safe off the GUI thread (QImage, not QPixmap)."""
 
 from __future__ import annotations
 
 import io
 
+import numpy as np
 from PIL import Image
 from PySide6.QtGui import QImage
 
@@ -17,6 +18,14 @@ def qimage_from_pil(image: Image.Image) -> QImage:
     data = image.tobytes()
     channels = 4 if image.mode == "RGBA" else 3
     return QImage(data, image.width, image.height, image.width * channels, fmt).copy()
+
+
+def qimage_from_rgb(pixels: np.ndarray) -> QImage:
+    """A QImage that owns a copy of `pixels` (uint8, height × width × 3 or more; the
+    first three channels are taken as RGB)."""
+    pixels = np.ascontiguousarray(pixels[:, :, :3], dtype=np.uint8)
+    height, width = pixels.shape[:2]
+    return QImage(pixels.data, width, height, width * 3, QImage.Format.Format_RGB888).copy()
 
 
 def pil_from_qimage(image: QImage) -> Image.Image:

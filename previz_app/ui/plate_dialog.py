@@ -6,9 +6,8 @@ the tiles and their sidecar with progress and cancel."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
-from PySide6.QtCore import QThreadPool
+from PySide6.QtCore import Qt, QThreadPool
 from PySide6.QtWidgets import (
     QCheckBox,
     QDoubleSpinBox,
@@ -23,10 +22,12 @@ from PySide6.QtWidgets import (
 
 from ..domain.wall import WallProfile
 from ..export.plate import PlateExport, PlateReport, export_plate
+from ..export.plate_preview import preview_plate
 from .export_dialog import ExportDialog, counted, started_here
 from .export_runner import ExportFunction, ExportRunner
-from .plate_preview import PlatePreviewView
-from .plate_source import PlateSourceWidget
+from .plate_generate import wall_coverage
+from .plate_preview import UPDATING, PlatePreviewView, Previewer
+from .plate_source import PlateSourcePicture, PlateSourceWidget
 from .services import Services
 from .state import ProjectState
 from .theme import DIM_TEXT
@@ -39,8 +40,12 @@ FORMATS = (
     ("PNG: 8-bit sRGB", "png8"),
     ("ProRes 4444 movies", "prores"),
 )
+# A plate is a folder whatever its format: the base dialog's data (a suffix) is "" for
+# every format, and the format's key is kept in a role of its own.
+FORMAT_ROLE = Qt.ItemDataRole.UserRole + 1
 DEFAULT_FOLDER = "plate"  # in the project's exports folder
 STEM = "plate"  # tiles plate_001.exr…, sidecar plate.json
+OTHER_WALL = "The environment was made for another wall (its span or height differs): generate it again"
 PlateExporter = Callable[..., PlateReport]  # export_plate's shape
 
 
@@ -57,21 +62,26 @@ def plate_export_function(export: PlateExporter = export_plate) -> ExportFunctio
 class PlateDialog(ExportDialog):
     """The plate's wall, source, preview and export. `runner` runs plate exports
     (`plate_export_function`); `services` gives the engines for generating and the
-    configured model. Pictures are read, previews computed and environments generated
-    in `pool`. Closing it while its export runs leaves the export running; the dialog
-    comes back when it ends."""
+    configured model. Pictures are read and previews computed (by `previewer`) in
+    `pool`; environments are generated on a thread of their own. Closing the dialog
+    cancels a generation and lets go of what can be read again; closing it while its
+    export runs leaves the export running, and the dialog comes back when it ends."""
 
     def __init__(self, state: ProjectState, runner: ExportRunner, parent: QWidget | None = None, *,
-                 services: Services, pool: QThreadPool | None = None) -> None:
-        super().__init__(state, runner, parent, what="LED-wall plate", formats=FORMATS)
+                 services: Services, pool: QThreadPool | None = None, previewer: Previewer = preview_plate) -> None:
+        super().__init__(state, runner, parent, what="LED-wall plate", formats=tuple((text, "") for text, _key in FORMATS))
+        for index, (_text, key) in enumerate(FORMATS):
+            self.format_combo.setItemData(index, key, FORMAT_ROLE)
         self.pool = pool or services.pool
         self.path_edit.setText(str(state.folder.exports_dir / DEFAULT_FOLDER))
         self.path_edit.setMinimumWidth(320)
-        self.path_edit.setToolTip("The folder the tiles and their sidecar go into; it is replaced as a whole")
+        self.path_edit.setToolTip("The folder the tiles and their sidecar go into: a new or empty one, "
+                                  "or an earlier plate's, which is replaced")
         self.wall_editor = WallEditorWidget(state)
         self.source = PlateSourceWidget(state, services, self.pool, self.wall_profile)
-        self.preview = PlatePreviewView(self.pool)
+        self.preview = PlatePreviewView(self.pool, previewer=previewer)
         self.preview.pause()  # computed once shown
+        self._away = True  # hidden, with the source's pictures let go
         self.lowpass_spin = QDoubleSpinBox()
         self.lowpass_spin.setRange(0, 8)
         self.lowpass_spin.setSingleStep(0.25)
@@ -132,14 +142,9 @@ class PlateDialog(ExportDialog):
         """The wall as edited, or None while it has an error."""
         return None if self.wall_editor.error() else self.wall_editor.profile()
 
-    def output_path(self) -> Path:
-        """The folder as typed; relative to the project's exports folder. Raises
-        ValueError when nothing is typed."""
-        text = self.path_edit.text().strip()
-        if not text:
-            raise ValueError("Choose the folder to write the plate into")
-        path = Path(text).expanduser()
-        return path if path.is_absolute() else self.state.folder.exports_dir / path
+    def format_key(self) -> str:
+        """The chosen format's key ("exr", "tiff", "png16", "png8", "prores")."""
+        return self.format_combo.currentData(FORMAT_ROLE)
 
     def request(self) -> PlateExport:
         wall = self.wall_profile()
@@ -148,23 +153,14 @@ class PlateDialog(ExportDialog):
         picture = self.source.picture()
         if picture is None:
             raise ValueError("Choose the plate's source first: a take, a picture file, or generate one")
+        if other_wall(picture, wall):
+            raise ValueError(OTHER_WALL)
         return PlateExport(
             out=self.output_path(), wall=wall, source=picture.export, kind=self.source.kind(),
-            format=self.format_combo.currentData(), lowpass=self.lowpass_spin.value(), stem=STEM,
+            format=self.format_key(), lowpass=self.lowpass_spin.value(), stem=STEM,
             dither=self.dither_check.isChecked(), seconds=self.seconds_spin.value(), save_source=picture.generated,
+            source_recipe=picture.recipe,
         )
-
-    def _before_export(self) -> bool:
-        # Exporting replaces the folder: only one that holds a plate (or nothing) may be replaced.
-        out = self.output_path()
-        if out.is_dir() and any(out.iterdir()) and not (out / f"{STEM}.json").is_file():
-            self._show_message(f"{out} holds other files; choose a new folder, or one with a plate to replace",
-                               error=True)
-            return False
-        return True
-
-    def _browse_labels(self, suffix: str) -> tuple[str, str]:
-        return "Folder for the plate", ""
 
     def _on_browse_clicked(self) -> None:
         current = self.path_edit.text().strip() or str(self.state.folder.exports_dir)
@@ -173,20 +169,24 @@ class PlateDialog(ExportDialog):
             self.path_edit.setText(chosen)
 
     def _on_format_changed(self, _index: int) -> None:
-        fmt = self.format_combo.currentData()
+        fmt = self.format_key()
         for widget, shown in ((self.dither_check, fmt == "png8"), (self.seconds_spin, fmt == "prores")):
             self.output_form.setRowVisible(widget, shown)
 
     def _on_options_changed(self, *_args) -> None:
         wall, picture = self.wall_profile(), self.source.picture()
+        unusable = OTHER_WALL if picture is not None and wall is not None and other_wall(picture, wall) else ""
         if wall is None:
             self._options_error = f"The wall: {self.wall_editor.error()}"
         else:
-            self._options_error = "" if picture is not None else "No source yet"
-        self.preview.show_plate(picture.pixels if picture else None, self.source.kind(), wall, self.lowpass_spin.value())
+            self._options_error = unusable or ("" if picture is not None else "No source yet")
+        if picture is None and self.source.is_reading():
+            unusable = UPDATING  # the newest preview stays, greyed, until the picture is read
+        self.preview.show_plate(picture.pixels if picture else None, self.source.kind(), wall,
+                                self.lowpass_spin.value(), unusable)
         self._update_buttons()
 
-    # -- the preview -------------------------------------------------------------------
+    # -- the preview, shown and hidden ---------------------------------------------------
 
     def preview_ready(self) -> bool:
         """Whether the preview shows the wall and source as they are (nothing left to
@@ -195,12 +195,20 @@ class PlateDialog(ExportDialog):
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
-        self.source.generator.refresh_choices()  # the settings' model and the scenes may have changed
-        self.preview.resume()
+        if self._away:  # not a window coming back from being minimised
+            self._away = False
+            self.source.generator.refresh_choices()  # the settings' model and the scenes may have changed
+            self.preview.resume()
+            self.source.bring_back()
 
     def hideEvent(self, event) -> None:
         super().hideEvent(event)
-        self.preview.pause()
+        if not event.spontaneous() and not self._away:  # closed, not minimised
+            self._away = True
+            self.source.generator.cancel()
+            self.source.generator.release_engines()
+            self.preview.pause()
+            self.source.put_away()
 
     def stop(self, timeout_ms: int = 5_000) -> bool:
         """Compute, read and generate no more, waiting up to `timeout_ms` for what runs
@@ -221,3 +229,14 @@ class PlateDialog(ExportDialog):
         if report.warning:
             lines.append(f"Warning: {report.warning}")
         return "\n".join(lines)
+
+
+def other_wall(picture: PlateSourcePicture, wall: WallProfile) -> bool:
+    """Whether `picture` was generated for a wall whose span or height differs from
+    `wall`'s (it would be stretched over this one)."""
+    if picture.coverage is None:
+        return False
+    try:
+        return wall_coverage(wall) != picture.coverage
+    except ValueError:  # a wall the reprojection cannot take: its own error says so
+        return False

@@ -1,17 +1,20 @@
 """The plate source's Generate page: an environment painted for the wall from a scene,
 by the blocking engine, or by the diffusion model the engine settings name (with an
 optional tiled img2img upscale to the wall's density). It is made off the GUI thread,
-with progress and cancel."""
+on a thread of its own with the engines kept between generations (plate_engines.py),
+with progress and cancel; it remembers the wall it was made for, as another wall would
+stretch it."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import shiboken6
-from PySide6.QtCore import QCoreApplication, QThreadPool, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -25,30 +28,57 @@ from PySide6.QtWidgets import (
 )
 
 from ..domain.wall import WallProfile
-from ..engine.base import Cancelled, RenderContext
-from ..export.plate_source import PlateGeneration, generate_source, scene_staging
+from ..engine.base import Cancelled
+from ..export.plate_projection import wall_span_deg, wide_source_size
+from ..export.plate_source import PlateGeneration, full_size, scene_staging, source_recipe
 from ..store import scenes
+from .plate_engines import PlateEngines
 from .services import Services
 from .state import ProjectState
-from .workers import BackgroundTask, TaskControl, run_in_background, wait_for_tasks
+from .workers import wait_for_tasks
 
 MAX_SEED = 2**31 - 1
+COVERAGE_WIDTH = 4096  # the width wall_coverage measures a wall's height in the picture at
+
+
+def wall_coverage(wall: WallProfile) -> tuple[float, int]:
+    """What a `wide` source made for `wall` is spread over: the angle the wall spans, and
+    how tall the wall stands in a picture of that span COVERAGE_WIDTH px wide. Two walls
+    with the same coverage take the same picture unstretched (however fine their pixels);
+    any other wall would stretch it. Raises ValueError for a bad wall."""
+    return round(wall_span_deg(wall), 3), wide_source_size(wall, COVERAGE_WIDTH)[1]
+
+
+@dataclass(frozen=True)
+class GeneratedEnvironment:
+    """A finished environment: `pixels` (uint8, height × width × 3, a `wide` source),
+    what it is called, how it was made (`recipe`, JSON-ready: the PlateGeneration with
+    the picture's width and height) and the `coverage` of the wall it was made for."""
+
+    pixels: np.ndarray
+    label: str
+    recipe: dict[str, Any]
+    coverage: tuple[float, int]
 
 
 class PlateGenerateWidget(QWidget):
     """Engine, scene, prompt, seed and upscale, and the Generate / Cancel buttons with
-    the progress. `generated(pixels, label)` follows a finished environment (uint8,
-    height × width × 3, a `wide` source covering the wall); `message(text, error)`
-    says what happens. `wall()` is the wall to generate for (None while it has errors)."""
+    the progress. `environment_changed(GeneratedEnvironment)` follows a finished
+    environment; `message_changed(text, error)` says what happens. `wall()` is the wall
+    to generate for (None while it has errors). Generations run on `engines`' own
+    thread, with engines kept between them (see plate_engines.py); deleting the widget
+    cancels one running."""
 
-    generated = Signal(object, str)
-    message = Signal(str, bool)
+    environment_changed = Signal(object)
+    message_changed = Signal(str, bool)
 
-    def __init__(self, state: ProjectState, services: Services, pool: QThreadPool,
+    def __init__(self, state: ProjectState, services: Services,
                  wall: Callable[[], WallProfile | None], parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.state, self.services, self.pool, self._wall = state, services, pool, wall
-        self._task: BackgroundTask | None = None
+        self.state, self.services, self._wall = state, services, wall
+        self.engines = PlateEngines(services)
+        engines = self.engines
+        self.destroyed.connect(lambda *_args: engines.close())  # not self: it is going
         self.made = False  # an environment was generated here
         self.engine_combo = QComboBox()
         self.scene_combo = QComboBox()
@@ -118,7 +148,7 @@ class PlateGenerateWidget(QWidget):
         )
 
     def is_generating(self) -> bool:
-        return self._task is not None and self._task.running
+        return self.engines.is_generating()
 
     def generate(self) -> bool:
         """Generate an environment for the wall off the GUI thread; False (saying why)
@@ -127,56 +157,55 @@ class PlateGenerateWidget(QWidget):
         if self.is_generating():
             return False
         if wall is None:
-            self.message.emit("Correct the wall first: the environment is made to its size", True)
+            self.message_changed.emit("Correct the wall first: the environment is made to its size", True)
             return False
         generation = self.generation()
-        settings = replace(self.services.engine_settings(), engine=generation.engine)
-        make_engines = self.services.engines
-
-        def work(control: TaskControl) -> np.ndarray:
-            engines = make_engines(settings)  # the diffusers engine loads its model here
-            context = RenderContext(on_progress=control.progress, cancel_event=control.cancel_event)
-            return generate_source(engines, wall, generation, context)
-
+        choice = replace(self.services.engine_settings(), engine=generation.engine)
         label = f"{generation.engine} environment, seed {generation.seed}"
+        coverage, size = wall_coverage(wall), full_size(wall)
         alive = shiboken6.isValid
-        # The task belongs to the application (as LatestTask's do): this widget may be
-        # deleted while the engine still paints.
-        self._task = task = run_in_background(
-            self.pool, work,
-            lambda pixels: alive(self) and self._on_generated(pixels, label),
-            lambda exc: alive(self) and self._on_failed(exc),
-            parent=QCoreApplication.instance() or self)
+        task = self.engines.generate(choice, wall, generation)
+        task.succeeded.connect(lambda pixels: alive(self) and self._on_generated(pixels, label, generation, coverage))
+        task.failed.connect(lambda exc: alive(self) and self._on_failed(exc, size))
         task.progressed.connect(lambda done, total: alive(self) and self._on_progressed(done, total))
         task.ended.connect(lambda: alive(self) and self._update())
         self.progress_bar.setRange(0, 0)  # busy until the engine's first step says how many
-        self.message.emit(f"Generating the {label}…", False)
+        self.message_changed.emit(f"Generating the {label}…", False)
         self._update()
         return True
 
     def cancel(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        self.engines.cancel()
+
+    def release_engines(self) -> None:
+        """Let the kept engines (a loaded model) go: the dialog is closed."""
+        self.engines.release()
 
     def stop(self, timeout_ms: int = 0) -> bool:
         """Cancel a generation and wait up to `timeout_ms` for it to end (the project is
         closing). True when none is left running."""
         self.cancel()
         if self.is_generating() and timeout_ms > 0:
-            wait_for_tasks([self._task], timeout_ms)
+            wait_for_tasks([self.engines.task], timeout_ms)
         return not self.is_generating()
 
-    def _on_generated(self, pixels: np.ndarray, label: str) -> None:
+    def _on_generated(self, pixels: np.ndarray, label: str, generation: PlateGeneration,
+                      coverage: tuple[float, int]) -> None:
         self.made = True
-        self.generated.emit(pixels, label)
+        self.environment_changed.emit(GeneratedEnvironment(pixels, label, source_recipe(generation, pixels), coverage))
 
     def _on_progressed(self, done: int, total: int) -> None:
         self.progress_bar.setRange(0, max(total, 1))
         self.progress_bar.setValue(done)
 
-    def _on_failed(self, exc: BaseException) -> None:
-        cancelled = isinstance(exc, Cancelled)
-        self.message.emit("Generation cancelled." if cancelled else f"Generation failed: {exc}", not cancelled)
+    def _on_failed(self, exc: BaseException, size: tuple[int, int]) -> None:
+        if isinstance(exc, Cancelled):
+            self.message_changed.emit("Generation cancelled.", False)
+        elif isinstance(exc, MemoryError):
+            self.message_changed.emit(f"Generation failed: not enough memory to make the "
+                                      f"{size[0]:,} × {size[1]:,} px environment", True)
+        else:
+            self.message_changed.emit(f"Generation failed: {str(exc) or type(exc).__name__}", True)
 
     def _update(self, *_args) -> None:
         generating = self.is_generating()

@@ -1,14 +1,21 @@
 """Where a plate's picture comes from: a take of the project, a picture file, or an
 environment an engine paints for the wall from a scene (the Generate page,
-plate_generate.py). Pictures are read off the GUI thread, the newest choice winning."""
+plate_generate.py). Pictures are read off the GUI thread, the newest choice winning.
+
+A full-size picture is large (an 8K panorama is 100 MB), so only the chosen mode's is
+held: the others, and all of them while the dialog is hidden, are let go and read
+again when wanted. A generated environment is the exception: it cannot be read again,
+and making it took minutes."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from PIL import Image
 from PySide6.QtCore import QThreadPool, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -16,7 +23,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPushButton,
     QRadioButton,
@@ -26,46 +32,69 @@ from PySide6.QtWidgets import (
 )
 
 from ..domain.wall import WallProfile
-from ..export.plate import read_source
+from ..export.plate import source_pixels
 from .deck_images import CatalogState
-from .export_dialog import ERROR_STYLE
 from .latest_task import LatestTask
-from .plate_generate import PlateGenerateWidget
+from .message_label import MessageLabel
+from .plate_generate import GeneratedEnvironment, PlateGenerateWidget
 from .services import Services
 from .state import ProjectState
 
 MODES = (("Take", "take"), ("File", "file"), ("Generate", "generate"))
+READ_MODES = ("take", "file")  # the modes whose pictures can be read again
 KINDS = (("Wide (spans the wall)", "wide"), ("360° equirectangular", "equirect"))
 PICTURE_FILTER = "Pictures (*.png *.jpg *.jpeg *.tif *.tiff)"
 
 
 @dataclass(frozen=True)
 class PlateSourcePicture:
-    """A source ready to use: `pixels` (uint8, height × width × 3) for the preview, and
-    `export`, what the plate export reads (the file, or the generated pixels)."""
+    """A source ready to use: `pixels` ((height, width, 3), uint8, or uint16 or float32
+    0..1 as a deeper file holds them) for the preview, and `export`, what the plate
+    export reads (the file, or the generated pixels). A generated one carries its
+    `recipe` and the `coverage` of the wall it was made for (plate_generate.wall_coverage)."""
 
     pixels: np.ndarray
     export: Path | np.ndarray
     label: str
+    recipe: dict[str, Any] | None = None
+    coverage: tuple[float, int] | None = None
 
     @property
     def generated(self) -> bool:
         return isinstance(self.export, np.ndarray)
 
 
-def read_pixels(path: Path) -> np.ndarray:
-    """The picture at `path` as uint8 RGB (16-bit pictures rounded), for the preview.
-    Raises ValueError as `read_source`."""
-    pixels = read_source(path)
-    pixels *= 255
-    pixels += 0.5
-    return pixels.astype(np.uint8)
+def read_picture(path: Path) -> np.ndarray:
+    """The picture at `path` as the export reads it (`source_pixels`: 8 or 16 bits as
+    the file holds them). Raises ValueError as `source_pixels`, and MemoryError naming
+    the file and its size."""
+    try:
+        return source_pixels(path)
+    except MemoryError:
+        raise MemoryError(f"not enough memory to read {path.name} ({picture_size(path)})") from None
+
+
+def picture_size(path: Path) -> str:
+    """"8,192 × 4,096 px" from the picture's header, or "size unknown"."""
+    try:
+        with Image.open(path) as image:
+            return f"{image.width:,} × {image.height:,} px"
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return "size unknown"
+
+
+def guessed_kind(pixels: np.ndarray) -> str:
+    """"equirect" for a picture twice as wide as tall (the shape of a 360° × 180°
+    panorama), else "wide"."""
+    height, width = pixels.shape[:2]
+    return "equirect" if abs(width / height - 2) < 0.01 else "wide"
 
 
 class PlateSourceWidget(QWidget):
     """The source chooser. `picture()` is the chosen source once it is read (None
-    before), `kind()` its projection; `source_changed` follows either changing.
-    `wall()` gives the wall an environment is generated for (None while it has errors)."""
+    before), `kind()` its projection (guessed for each picture, or as the user set it
+    for that picture); `source_changed` follows either changing. `wall()` gives the
+    wall an environment is generated for (None while it has errors)."""
 
     source_changed = Signal()
 
@@ -73,11 +102,12 @@ class PlateSourceWidget(QWidget):
                  wall: Callable[[], WallProfile | None], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.state = state
-        self._pictures: dict[str, PlateSourcePicture] = {}  # the newest read or made, by mode
+        self._pictures: dict[str, PlateSourcePicture] = {}  # the chosen mode's, and a generated one
         self._wanted: dict[str, object] = {}  # what each mode was asked to read (a take id, a path)
+        self._kinds: dict[tuple[str, object], str] = {}  # by (mode, take id or path): guessed, or the user's
         self._reads = LatestTask(pool, 0, self)
         self.catalog = CatalogState(state, pool, self)
-        self.generator = PlateGenerateWidget(state, services, pool, wall)
+        self.generator = PlateGenerateWidget(state, services, wall)
 
         self.mode_buttons = QButtonGroup(self)
         self.stack = QStackedWidget()
@@ -89,18 +119,16 @@ class PlateSourceWidget(QWidget):
         self.kind_combo = QComboBox()
         for text, data in KINDS:
             self.kind_combo.addItem(text, data)
-        self.info_label = QLabel("No source yet")
-        self.info_label.setWordWrap(True)
+        self.info_label = MessageLabel("No source yet")
         self._lay_out()
 
         self.mode_buttons.idToggled.connect(self._on_mode_toggled)
         self.take_combo.activated.connect(lambda _index: self._read_take())
         self.file_button.clicked.connect(self._on_file_clicked)
         self.file_edit.editingFinished.connect(lambda: self.load_file(Path(self.file_edit.text().strip())))
-        self.generator.generated.connect(
-            lambda pixels, label: self._set_picture("generate", PlateSourcePicture(pixels, pixels, label)))
-        self.generator.message.connect(self._say)
-        self.kind_combo.currentIndexChanged.connect(lambda _index: self.source_changed.emit())
+        self.generator.environment_changed.connect(self._on_environment_changed)
+        self.generator.message_changed.connect(self.info_label.say)
+        self.kind_combo.activated.connect(self._on_kind_activated)
         self.catalog.catalog_changed.connect(self._on_catalog_changed)
         self.catalog.reload()
         self.set_mode("take")
@@ -142,7 +170,8 @@ class PlateSourceWidget(QWidget):
 
     def kind(self) -> str:
         """The chosen source's projection: a generated environment is always `wide`."""
-        return "wide" if self.mode() == "generate" else self.kind_combo.currentData()
+        mode = self.mode()
+        return "wide" if mode == "generate" else self._kinds.get((mode, self._wanted.get(mode)), "wide")
 
     def picture(self) -> PlateSourcePicture | None:
         """The chosen source, once read (or generated); None before."""
@@ -150,17 +179,70 @@ class PlateSourceWidget(QWidget):
 
     def is_busy(self) -> bool:
         """Whether a picture is being read or an environment generated."""
-        return self._reads.is_busy() or self.generator.is_generating()
+        return self.is_reading() or self.generator.is_generating()
+
+    def is_reading(self) -> bool:
+        """Whether a take's or a file's picture is being read."""
+        return self._reads.is_busy()
 
     def _on_mode_toggled(self, number: int, checked: bool) -> None:
         if not checked:
             return
         self.stack.setCurrentIndex(number)
-        self.kind_combo.setEnabled(self.mode() != "generate")
-        if self.mode() == "take" and "take" not in self._wanted:
-            self._read_take()
+        self._let_go(keep=self.mode())
+        self._read_again()
+        self._show_kind()
         self._show_info()
         self.source_changed.emit()
+
+    def set_kind(self, kind: str) -> None:
+        """Take the chosen picture as `kind` ("wide" or "equirect"), as choosing it in
+        the Projection box does; kept for that picture."""
+        self.kind_combo.setCurrentIndex(self.kind_combo.findData(kind))
+        self._on_kind_activated(self.kind_combo.currentIndex())
+
+    def _on_kind_activated(self, _index: int) -> None:
+        mode = self.mode()
+        if mode != "generate":
+            self._kinds[(mode, self._wanted.get(mode))] = self.kind_combo.currentData()
+            self.source_changed.emit()
+
+    def _show_kind(self) -> None:
+        self.kind_combo.setCurrentIndex(self.kind_combo.findData(self.kind()))  # activated is the user's alone
+        self.kind_combo.setEnabled(self.mode() != "generate")
+
+    # -- hidden and shown --------------------------------------------------------------
+
+    def put_away(self) -> None:
+        """The dialog is hidden: read nothing more (the catalog neither), and let the
+        pictures that can be read again go."""
+        self.catalog.pause()
+        self._let_go()
+
+    def bring_back(self) -> None:
+        """The dialog is shown again: read the catalog if it changed, and the chosen
+        mode's picture again."""
+        self.catalog.resume()
+        self._read_again()
+        self._show_info()
+        self.source_changed.emit()
+
+    def _let_go(self, keep: str | None = None) -> None:
+        """Drop the pictures of the modes that can read them again, but `keep`'s. A read
+        under way is the mode's being left (reads start for the chosen mode only): it
+        reports nothing."""
+        self._reads.discard()
+        for mode in READ_MODES:
+            if mode != keep:
+                self._pictures.pop(mode, None)
+                self._wanted.pop(mode, None)
+
+    def _read_again(self) -> None:
+        mode = self.mode()
+        if mode == "take":
+            self._read_take()
+        elif mode == "file" and self.file_edit.text().strip():
+            self.load_file(Path(self.file_edit.text().strip()))
 
     # -- takes and files ---------------------------------------------------------------
 
@@ -205,26 +287,30 @@ class PlateSourceWidget(QWidget):
             return
         self._wanted[mode] = key
         self._pictures.pop(mode, None)
-        self._say(f"Reading {label}…")
-        self.source_changed.emit()  # nothing to preview until it is read
-        self._reads.submit(lambda _control: read_pixels(path),
+        self._show_kind()
+        self.info_label.say(f"Reading {label}…")
+        self._reads.submit(lambda _control: read_picture(path),
                            lambda pixels: self._on_read(mode, key, PlateSourcePicture(pixels, path, label)),
                            lambda exc: self._on_read_failed(mode, key, exc))
+        self.source_changed.emit()  # nothing to preview until it is read
 
     def _on_read(self, mode: str, key: object, picture: PlateSourcePicture) -> None:
-        if self._wanted.get(mode) != key:
-            return
-        height, width = picture.pixels.shape[:2]
-        if abs(width / height - 2) < 0.01:  # the shape of a 360° × 180° panorama
-            self.kind_combo.setCurrentIndex(self.kind_combo.findData("equirect"))
+        if self._wanted.get(mode) != key or self.mode() != mode:
+            return  # another picture was chosen meanwhile, or another mode, or the dialog hidden
+        self._kinds.setdefault((mode, key), guessed_kind(picture.pixels))
         self._set_picture(mode, picture)
 
     def _on_read_failed(self, mode: str, key: object, exc: BaseException) -> None:
         if self._wanted.get(mode) == key and self.mode() == mode:
-            self._say(str(exc), error=True)
+            self.info_label.say(str(exc) or type(exc).__name__, error=True)
+            self.source_changed.emit()  # read no more: the preview says so
+
+    def _on_environment_changed(self, made: GeneratedEnvironment) -> None:
+        self._set_picture("generate", PlateSourcePicture(made.pixels, made.pixels, made.label, made.recipe, made.coverage))
 
     def _set_picture(self, mode: str, picture: PlateSourcePicture) -> None:
         self._pictures[mode] = picture
+        self._show_kind()
         self._show_info()
         self.source_changed.emit()
 
@@ -232,14 +318,10 @@ class PlateSourceWidget(QWidget):
         picture = self.picture()
         if picture is not None:
             height, width = picture.pixels.shape[:2]
-            self._say(f"Source: {picture.label}, {width:,} × {height:,} px")
+            self.info_label.say(f"Source: {picture.label}, {width:,} × {height:,} px")
         elif not self.is_busy():
-            self._say({"take": "Choose a take", "file": "Choose a picture file",
-                       "generate": "Generate an environment for the wall"}[self.mode()])
-
-    def _say(self, text: str, error: bool = False) -> None:
-        self.info_label.setStyleSheet(ERROR_STYLE if error else "")
-        self.info_label.setText(text)
+            self.info_label.say({"take": "Choose a take", "file": "Choose a picture file",
+                                 "generate": "Generate an environment for the wall"}[self.mode()])
 
     # -- closing -----------------------------------------------------------------------
 

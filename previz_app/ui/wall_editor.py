@@ -11,17 +11,14 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractSpinBox,
     QComboBox,
     QDoubleSpinBox,
     QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
     QSpinBox,
-    QTableWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -39,41 +36,33 @@ from ..store import ProjectError, walls
 from ..store.operations import Operation
 from ..store.wall_operations import DeleteWall, SaveWall
 from .export_dialog import ERROR_STYLE, counted
+from .message_label import MessageLabel
 from .state import ProjectState
+from .undo_actions import UndoActions
+from .wall_sections import WallSectionsTable
 
-# (field, header, unit decimals, largest value, kinds it applies to). The ranges let a
-# user type what a wall cannot be (a zero radius, a 400° arc) so that check_profile
-# says why, rather than the field quietly refusing the keystroke.
-FIELDS: tuple[tuple[str, str, int, float, tuple[str, ...]], ...] = (
-    ("width_mm", "Cabinet W (mm)", 1, 10_000, ("flat", "curved")),
-    ("height_mm", "Cabinet H (mm)", 1, 10_000, ("flat", "curved")),
-    ("pitch_mm", "Pitch (mm)", 4, 10_000, ("flat", "curved")),
-    ("height_m", "Height (m)", 3, 1_000, ("flat", "curved")),
-    ("width_m", "Width (m)", 3, 1_000, ("flat",)),
-    ("viewer_distance_m", "Viewer (m)", 3, 1_000, ("flat",)),
-    ("radius_m", "Radius (m)", 3, 1_000, ("curved",)),
-    ("arc_deg", "Arc (°)", 2, 720, ("curved",)),
-)
-KINDS = (("Curved", "curved"), ("Flat", "flat"))
-CABINET_FIELDS = ("width_mm", "height_mm", "pitch_mm")
 # The wall of the issue's benchmark: 270° of 2.84 mm pixels, 6 m tall round an 11.4 m radius.
 DEFAULT_WALL = WallProfile("LED wall", (WallSection("curved", Cabinet(500, 500, 2.84), 6.0, radius_m=11.4, arc_deg=270),))
 NEW_FLAT = WallSection("flat", Cabinet(500, 500, 2.84), 6.0, width_m=10.0, viewer_distance_m=8.0)
 JSON_FILTER = "Wall profile (*.json)"
+MAX_JSON_BYTES = 1_000_000  # a wall profile is a few hundred bytes; anything near this is another file
+NOT_STORED = "Not in the project"  # the stored-walls entry while the wall shown is none of them
 
 
 class WallEditorWidget(QWidget):
     """One wall being edited. `profile()` is the wall as typed, `error()` why it cannot
     be a wall ("" when it can), `canvas()` what it comes to (None with an error).
     `profile_changed` follows every edit. With a project `state`, the project's stored
-    walls are offered (the first is edited to begin with), and Save / Delete keep or
-    remove the typed wall as an undoable edit."""
+    walls are offered (the first is edited to begin with); Save keeps the typed wall
+    and Delete removes the stored wall being edited (`stored_name`, which the button
+    names), each one undoable edit, with Undo and Redo beside them."""
 
     profile_changed = Signal()
 
     def __init__(self, state: ProjectState | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.state = state
+        self.stored_name: str | None = None  # the project's wall being edited, if it is one
         self._error = ""
         self._canvas: WallCanvas | None = None
         self._loading = False  # set_profile fills many fields: one profile_changed for all
@@ -85,6 +74,7 @@ class WallEditorWidget(QWidget):
         self.delete_button = QPushButton("Delete")
         self.load_json_button = QPushButton("Load JSON…")
         self.save_json_button = QPushButton("Save JSON…")
+        self.undo_actions = UndoActions(state.undo_stack, self) if state is not None else None
         self.name_edit = QLineEdit()
         self.name_edit.setPlaceholderText("The wall's name")
         self.capacity_spin = QSpinBox()
@@ -92,11 +82,7 @@ class WallEditorWidget(QWidget):
         self.capacity_spin.setGroupSeparatorShown(True)
         self.capacity_spin.setSuffix(" px")
         self.capacity_spin.setToolTip("Pixels one processor output drives")
-        self.table = QTableWidget(0, 1 + len(FIELDS))
-        self.table.setHorizontalHeaderLabels(["Kind"] + [header for _f, header, *_ in FIELDS])
-        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.table = WallSectionsTable()
         self.add_button = QPushButton("Add section")
         self.remove_button = QPushButton("Remove section")
         self.figures_label = QLabel()
@@ -105,13 +91,12 @@ class WallEditorWidget(QWidget):
         self.error_label = QLabel()
         self.error_label.setStyleSheet(ERROR_STYLE)
         self.error_label.setWordWrap(True)
-        self.status_label = QLabel()  # what Save, Delete and the JSON buttons did
-        self.status_label.setWordWrap(True)
-        self.status_label.hide()
+        self.status_label = MessageLabel(hide_empty=True)  # what Save, Delete and the JSON buttons did
         self._lay_out()
 
         self.name_edit.textChanged.connect(self._on_edited)
         self.capacity_spin.valueChanged.connect(self._on_edited)
+        self.table.sections_changed.connect(self._on_edited)
         self.add_button.clicked.connect(lambda: self.add_section())
         self.remove_button.clicked.connect(self._on_remove_clicked)
         self.stored_combo.activated.connect(self._on_stored_activated)
@@ -124,14 +109,17 @@ class WallEditorWidget(QWidget):
             state.undo_stack.indexChanged.connect(self._on_history_changed)
         self.reload_stored()
         self.set_profile(DEFAULT_WALL)
-        if self.stored_combo.currentData() is not None:  # the project's own wall, once it has one
-            self.load_stored(self.stored_combo.currentData())
+        stored = walls.wall_names(state.db) if state is not None else []
+        if stored:  # the project's own wall, once it has one
+            self.load_stored(stored[0])
 
     def _lay_out(self) -> None:
         stored = QHBoxLayout()
         stored.addWidget(QLabel("Stored walls"))
         stored.addWidget(self.stored_combo, 1)
         for button in (self.save_button, self.delete_button, self.load_json_button, self.save_json_button):
+            stored.addWidget(button)
+        for button in self.undo_actions.buttons() if self.undo_actions else ():
             stored.addWidget(button)
         names = QHBoxLayout()
         names.addWidget(QLabel("Name"))
@@ -156,18 +144,7 @@ class WallEditorWidget(QWidget):
 
     def profile(self) -> WallProfile:
         """The wall as typed, checked or not (see `error`)."""
-        sections = tuple(self._section(row) for row in range(self.table.rowCount()))
-        return WallProfile(self.name_edit.text().strip(), sections, self.capacity_spin.value())
-
-    def _section(self, row: int) -> WallSection:
-        values = {name: self.cell(row, name).value() for name, *_ in FIELDS}
-        cabinet = Cabinet(*(values.pop(name) for name in CABINET_FIELDS))
-        kind = self.cell(row, "kind").currentData()
-        if kind == "curved":  # what does not apply to a kind is kept in its field, not in the wall
-            values["width_m"] = values["viewer_distance_m"] = 0.0
-        else:
-            values["radius_m"] = values["arc_deg"] = 0.0
-        return WallSection(kind, cabinet, **values)
+        return WallProfile(self.name_edit.text().strip(), self.table.sections(), self.capacity_spin.value())
 
     def set_profile(self, profile: WallProfile) -> None:
         """Show `profile` for editing (one `profile_changed`)."""
@@ -175,9 +152,7 @@ class WallEditorWidget(QWidget):
         try:
             self.name_edit.setText(profile.name)
             self.capacity_spin.setValue(profile.output_capacity)
-            self.table.setRowCount(0)
-            for section in profile.sections:
-                self._append_row(section)
+            self.table.set_sections(profile.sections)
         finally:
             self._loading = False
         self._on_edited()
@@ -191,51 +166,20 @@ class WallEditorWidget(QWidget):
         return self._canvas
 
     def cell(self, row: int, name: str) -> QComboBox | QDoubleSpinBox:
-        """The field `name` ("kind", or a FIELDS name) of section `row`."""
-        column = 0 if name == "kind" else 1 + [field for field, *_ in FIELDS].index(name)
-        return self.table.cellWidget(row, column)
+        """The field `name` ("kind", or a wall_sections.FIELDS name) of section `row`."""
+        return self.table.cell(row, name)
 
     def add_section(self, section: WallSection | None = None) -> None:
         """Add a section at the right-hand end: `section`, or a copy of the last one's
         cabinets continuing as a flat run."""
         if section is None:
-            last = self._section(self.table.rowCount() - 1) if self.table.rowCount() else None
+            last = self.table.section(self.table.rowCount() - 1) if self.table.rowCount() else None
             section = NEW_FLAT if last is None else WallSection(
                 "flat", last.cabinet, last.height_m, width_m=NEW_FLAT.width_m, viewer_distance_m=NEW_FLAT.viewer_distance_m)
-        self._append_row(section)
-        self._on_edited()
+        self.table.append_section(section)
 
     def remove_section(self, row: int) -> None:
-        if 0 <= row < self.table.rowCount():
-            self.table.removeRow(row)
-            self._on_edited()
-
-    def _append_row(self, section: WallSection) -> None:
-        row = self.table.rowCount()
-        self.table.insertRow(row)
-        kind = QComboBox()
-        for text, data in KINDS:
-            kind.addItem(text, data)
-        kind.setCurrentIndex(max(0, kind.findData(section.kind)))
-        self.table.setCellWidget(row, 0, kind)
-        for column, (name, _header, decimals, top, _kinds) in enumerate(FIELDS, 1):
-            spin = QDoubleSpinBox()
-            spin.setDecimals(decimals)
-            spin.setRange(0, top)
-            spin.setButtonSymbols(QAbstractSpinBox.ButtonSymbols.NoButtons)
-            spin.setFrame(False)
-            source = section.cabinet if name in CABINET_FIELDS else section
-            spin.setValue(getattr(source, name))
-            self.table.setCellWidget(row, column, spin)
-            spin.valueChanged.connect(self._on_edited)
-        kind.currentIndexChanged.connect(self._on_edited)
-        self._fit_table()
-
-    def _fit_table(self) -> None:
-        # A wall has a few sections: the table is as tall as its rows, never scrolled.
-        rows = max(self.table.rowCount(), 1)
-        height = self.table.horizontalHeader().sizeHint().height() + rows * self.table.verticalHeader().defaultSectionSize()
-        self.table.setFixedHeight(height + 2 * self.table.frameWidth())
+        self.table.remove_section(row)
 
     def _on_remove_clicked(self) -> None:
         row = self.table.currentRow()
@@ -244,16 +188,12 @@ class WallEditorWidget(QWidget):
     def _on_edited(self, *_args) -> None:
         if self._loading:
             return
-        for row in range(self.table.rowCount()):
-            kind = self.cell(row, "kind").currentData()
-            for name, _header, _decimals, _top, kinds in FIELDS:
-                self.cell(row, name).setEnabled(kind in kinds)
         self.remove_button.setEnabled(self.table.rowCount() > 1)
         profile = self.profile()
         try:
             self._canvas, self._error = wall_canvas(profile), ""
         except ValueError as exc:
-            self._canvas, self._error = None, str(exc)
+            self._canvas, self._error = None, str(exc) or type(exc).__name__
         self.error_label.setText(self._error)
         self.error_label.setVisible(bool(self._error))
         self.figures_label.setText(figures_text(self._canvas) if self._canvas else "")
@@ -265,45 +205,56 @@ class WallEditorWidget(QWidget):
     # -- the project's walls -----------------------------------------------------------
 
     def reload_stored(self) -> None:
-        """List the project's walls again, keeping the one chosen."""
-        chosen = self.stored_combo.currentData()
-        self.stored_combo.clear()
+        """List the project's walls again, the one being edited chosen (NOT_STORED
+        first when it is none of them); Delete names it."""
         stored = walls.wall_names(self.state.db) if self.state is not None else []
+        shown = self.stored_name if self.stored_name in stored else None
+        self.stored_combo.clear()
         if not stored:
             self.stored_combo.addItem("No walls stored yet" if self.state is not None else "No project", None)
+        elif shown is None:
+            self.stored_combo.addItem(NOT_STORED, None)
         for name in stored:
             self.stored_combo.addItem(name, name)
-        self.stored_combo.setCurrentIndex(max(0, self.stored_combo.findData(chosen)))
+        self.stored_combo.setCurrentIndex(max(0, self.stored_combo.findData(shown)))
         self.stored_combo.setEnabled(bool(stored))
-        self.delete_button.setEnabled(bool(stored))
+        self.delete_button.setEnabled(shown is not None)
+        elided = shown if shown is None or len(shown) <= 24 else shown[:23] + "…"
+        self.delete_button.setText("Delete" if shown is None else f"Delete “{elided}”")
+        self.delete_button.setToolTip("" if shown is None else f"Remove the wall “{shown}” from the project")
 
     def load_stored(self, name: str) -> bool:
         """Edit the project's wall `name`; False (saying why) when it is not there."""
         try:
             profile = walls.get_wall(self.state.db, name)
         except (ValueError, ProjectError) as exc:  # gone meanwhile, or damaged by hand
-            self._say(f"Cannot load the wall {name!r}: {exc}", error=True)
+            self.status_label.say(f"Cannot load the wall {name!r}: {str(exc) or type(exc).__name__}", error=True)
+            self.reload_stored()  # back to the wall still being edited
             return False
         self.set_profile(profile)
-        self._say(f"Loaded {name!r} from the project.")
+        self._edit_stored(name)
+        self.status_label.say(f"Loaded {name!r} from the project.")
         return True
 
     def save_to_project(self) -> bool:
-        """Keep the typed wall in the project under its name (one undoable edit)."""
+        """Keep the typed wall in the project under its name (one undoable edit); it
+        becomes the stored wall being edited."""
         profile = self.profile()
         if self.state is None or self._error or not profile.name:
-            self._say("Name the wall and correct it before saving it." if self.state else "No project is open.", error=True)
+            self.status_label.say("Name the wall and correct it before saving it." if self.state
+                                  else "No project is open.", error=True)
             return False
         return self._perform(SaveWall(profile), profile.name, f"Saved {profile.name!r} in the project.")
 
     def delete_from_project(self) -> bool:
-        """Remove the wall chosen among the stored ones from the project (undoable)."""
-        name = self.stored_combo.currentData()
-        if self.state is None or name is None:
+        """Remove the stored wall being edited (the one Delete names) from the project
+        (undoable); the fields keep its values."""
+        name = self.stored_name
+        if self.state is None or name is None or name not in walls.wall_names(self.state.db):
             return False
-        return self._perform(DeleteWall(name), None, f"Deleted {name!r} from the project (Undo brings it back).")
+        return self._perform(DeleteWall(name), name, f"Deleted {name!r} from the project (Undo brings it back).")
 
-    def _perform(self, operation: Operation, choose: str | None, done: str) -> bool:
+    def _perform(self, operation: Operation, name: str, done: str) -> bool:
         errors: list[str] = []
 
         def collect(message: str) -> None:
@@ -314,16 +265,23 @@ class WallEditorWidget(QWidget):
             performed = self.state.perform(operation)
         finally:
             self.state.error_reported.disconnect(collect)
-        self.reload_stored()
-        if choose is not None:
-            self.stored_combo.setCurrentIndex(max(0, self.stored_combo.findData(choose)))
-        self._say(done if performed else "; ".join(errors) or f"{operation.label} failed", error=not performed)
+        if performed:
+            self._edit_stored(name)
+        else:
+            self.reload_stored()
+        self.status_label.say(done if performed else "; ".join(errors) or f"{operation.label} failed", error=not performed)
         return performed
+
+    def _edit_stored(self, name: str | None) -> None:
+        self.stored_name = name
+        self.reload_stored()
 
     def _on_stored_activated(self, index: int) -> None:
         name = self.stored_combo.itemData(index)
         if name is not None:
             self.load_stored(name)
+        else:
+            self.reload_stored()  # NOT_STORED chosen: the wall shown is still the one edited
 
     def _on_history_changed(self, _index: int) -> None:
         self.reload_stored()
@@ -331,27 +289,35 @@ class WallEditorWidget(QWidget):
     # -- JSON files --------------------------------------------------------------------
 
     def load_json(self, path: Path) -> bool:
-        """Edit the wall in the JSON file `path`; False (saying why) when it is not one."""
+        """Edit the wall in the JSON file `path` (a wall of no project's until saved);
+        False (saying why) when it is not one, or too large to be one."""
+        path = Path(path)
         try:
-            profile = profile_from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+            size = path.stat().st_size
+            if size > MAX_JSON_BYTES:
+                raise ValueError(f"it is {size / 1e6:.1f} MB; a wall profile is a small JSON file, "
+                                 f"at most {MAX_JSON_BYTES // 1_000_000} MB")
+            profile = profile_from_dict(json.loads(path.read_text(encoding="utf-8")))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError, ValueError) as exc:
-            self._say(f"Cannot load {Path(path).name}: {exc}", error=True)
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or type(exc).__name__
+            self.status_label.say(f"Cannot load {path.name}: {reason}", error=True)
             return False
         self.set_profile(profile)
-        self._say(f"Loaded {Path(path).name}.")
+        self._edit_stored(None)
+        self.status_label.say(f"Loaded {path.name}.")
         return True
 
     def save_json(self, path: Path) -> bool:
         """Write the typed wall to `path` as JSON; False (saying why) when it cannot."""
         if self._error:
-            self._say(f"Correct the wall before saving it: {self._error}", error=True)
+            self.status_label.say(f"Correct the wall before saving it: {self._error}", error=True)
             return False
         try:
             Path(path).write_text(profile_json(self.profile()) + "\n", encoding="utf-8")
         except OSError as exc:
-            self._say(f"Cannot write {Path(path).name}: {exc.strerror or exc}", error=True)
+            self.status_label.say(f"Cannot write {Path(path).name}: {exc.strerror or exc}", error=True)
             return False
-        self._say(f"Saved {path}.")
+        self.status_label.say(f"Saved {path}.")
         return True
 
     def _on_load_json_clicked(self) -> None:
@@ -365,11 +331,6 @@ class WallEditorWidget(QWidget):
         chosen, _ = ask(self, caption, start, JSON_FILTER)
         if chosen:
             then(Path(chosen))
-
-    def _say(self, text: str, error: bool = False) -> None:
-        self.status_label.setStyleSheet(ERROR_STYLE if error else "")
-        self.status_label.setText(text)
-        self.status_label.setVisible(bool(text))
 
 
 def figures_text(canvas: WallCanvas) -> str:

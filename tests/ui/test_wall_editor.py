@@ -129,3 +129,39 @@ def test_an_editor_opens_on_the_projects_first_wall(make_editor, state, qtbot):
     editor = WallEditorWidget(state)
     qtbot.addWidget(editor)
     assert editor.profile() == RING and editor.stored_combo.currentData() == "Volume"
+
+
+def test_delete_removes_the_stored_wall_being_edited(make_editor, state, tmp_path):
+    editor = make_editor(state, RING)
+    assert editor.delete_button.text() == "Delete" and not editor.delete_button.isEnabled()
+    assert editor.save_to_project()
+    editor.set_profile(FLAT)
+    assert editor.save_to_project()
+    assert editor.load_stored("Volume")
+    assert editor.stored_combo.currentData() == "Volume" and editor.delete_button.text() == "Delete “Volume”"
+
+    hand = tmp_path / "stage.json"
+    hand.write_text(profile_json(FLAT), encoding="utf-8")
+    assert editor.load_json(hand)  # a wall from a file is none of the project's, whatever its name
+    assert editor.stored_combo.currentData() is None and editor.stored_combo.currentText() == "Not in the project"
+    assert not editor.delete_button.isEnabled() and not editor.delete_from_project()
+    assert walls.wall_names(state.db) == ["Volume", "Stage B"]
+
+    assert editor.load_stored("Stage B")
+    editor.name_edit.setText("Stage C")  # renamed as typed: Delete still means the stored one shown
+    assert editor.delete_from_project()
+    assert walls.wall_names(state.db) == ["Volume"] and editor.profile().name == "Stage C"
+    state.undo_stack.undo()
+    assert editor.stored_combo.currentData() == "Stage B" and editor.delete_button.text() == "Delete “Stage B”"
+
+
+def test_a_large_file_is_not_read_as_a_wall(make_editor, tmp_path):
+    editor = make_editor(profile=RING)
+    big = tmp_path / "scan.json"
+    big.write_bytes(b" " * 1_500_000)
+    assert not editor.load_json(big)
+    assert editor.status_label.text() == ("Cannot load scan.json: it is 1.5 MB; a wall profile is a small JSON file, "
+                                          "at most 1 MB")
+    assert editor.status_label.error and editor.profile() == RING
+    assert not editor.load_json(tmp_path / "none.json")
+    assert editor.status_label.text() == "Cannot load none.json: No such file or directory"
