@@ -200,18 +200,6 @@ def source_pixels(source: Path | str | np.ndarray | None) -> np.ndarray:
     return pixels
 
 
-def read_source(path: Path) -> np.ndarray:
-    """The picture at `path` as float32 RGB in 0..1 (8- and 16-bit PNG, JPEG, TIFF).
-    Four bytes a value: where 8 or 16 bits will do, `source_pixels` keeps them.
-    Raises ValueError naming the file when it is missing, unreadable or not a picture."""
-    pixels = _load(Path(path))
-    if pixels.dtype == np.uint8:
-        return pixels.astype(np.float32) / 255
-    if pixels.dtype == np.uint16:
-        return pixels.astype(np.float32) / 65535
-    return pixels
-
-
 def _load(path: Path) -> np.ndarray:
     """The picture at `path` as (H, W, 3): uint8 or uint16 as the file holds it, else
     float32 0..1. Its size is checked from the header, before the pixels are decoded."""
