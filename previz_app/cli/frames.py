@@ -62,6 +62,16 @@ def _controls(values: tuple[str, ...]) -> dict[str, str]:
     return parsed
 
 
+def _check_levers(text: str) -> None:
+    """A usage error naming the lever, before any model is read."""
+    from ..engine.diffusion.acceleration import Acceleration
+
+    try:
+        Acceleration.parse(text, Acceleration())
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--levers (or PREVIZ_LEVERS)") from exc
+
+
 @cli.command()
 @click.argument("directory", type=click.Path(path_type=Path))
 @click.option("--scene", "scene_number", help="Only the shots of scene N.")
@@ -79,7 +89,8 @@ def _controls(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--device", default=None, help="cuda, mps or cpu (default: the best available).")
 @click.option("--allow-network", is_flag=True, help="Let the diffusers engine download from the Hugging Face Hub.")
 @click.option("--allow-pickle", is_flag=True, help="Allow pickled .ckpt/.pt/.bin checkpoints (loaded with weights_only=True).")
-def generate(directory: Path, scene_number, shot_number, engine, model, variations, seed, mode, steps, guidance, strength, controls, loras, device, allow_network, allow_pickle) -> None:
+@click.option("--levers", default="", envvar="PREVIZ_LEVERS", metavar="TEXT", help="Speed levers of the diffusers engine changed from the device's defaults, e.g. compile=off,fuse_qkv=off (env PREVIZ_LEVERS).")
+def generate(directory: Path, scene_number, shot_number, engine, model, variations, seed, mode, steps, guidance, strength, controls, loras, device, allow_network, allow_pickle, levers) -> None:
     """Render frames for shots and keep each as a take (the first becomes the hero).
 
     Ctrl-C cancels what is left; frames already rendered are kept.
@@ -93,10 +104,13 @@ def generate(directory: Path, scene_number, shot_number, engine, model, variatio
     if loras and engine != "diffusers":
         raise click.UsageError("--lora needs --engine diffusers")
     lora_files = _loras(loras)  # checked before torch loads or the model is read
+    if engine == "diffusers":
+        _check_levers(levers)
     library = ModelLibrary.for_user()
-    engines = make_engines(
-        (engine,), EngineOptions(device, allow_network, allow_pickle, configs=library.configs(), previews=library.previews())
-    )
+    engines = make_engines((engine,), EngineOptions(
+        device, allow_network, allow_pickle, configs=library.configs(), previews=library.previews(),
+        acceleration=levers if engine == "diffusers" else "",
+    ))
     if engine == "diffusers":
         family = engines["diffusers"].check(model)  # before any take is planned around it
         # Recipes name the exact weights; each file is read once, then its hash is cached.

@@ -3,7 +3,9 @@
 One worker thread calls `render` (the job runner's); loaded pipelines stay cached,
 least recently used first out. Mode pipelines (img2img, inpaint, ControlNet) are
 built with `from_pipe`, sharing the loaded weights; each render gets a fresh
-scheduler so no state leaks between frames.
+scheduler so no state leaks between frames. Speed levers (acceleration.py) are applied
+to a model's modules once, after it loads; `render_batch` renders variations of one
+request in one call.
 """
 
 from __future__ import annotations
@@ -11,10 +13,11 @@ from __future__ import annotations
 import gc
 import inspect
 import logging
-import time
+import os
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import torch
 from PIL import Image
@@ -22,29 +25,21 @@ from PIL import Image
 from ..base import Cancelled, EngineError, FrameResult, RenderContext
 from ..discovery.entry import Family
 from ..environment import EnvironmentRequest
-from ..request import FrameRequest, Mode, decode_image
-from . import panorama, previews
+from ..request import FrameRequest, Mode
+from . import compiling, modes, panorama
+from .acceleration import Acceleration, accelerate, accelerate_module, check_supported, default_for, denoiser
+from .acceleration import batchable, precision_dtype, set_qkv_fusion
 from .adapters import apply_loras
+from .batching import check_batch, generators
+from .drafts import DRAFT_FAMILIES, decode_draft
 from .loading import (
     FAMILY_OF_PIPELINE, ModelSource, load_controlnet, load_pipeline, load_taesd, resolve_model,
 )
+from .schedulers import SCHEDULERS, fresh_scheduler as _scheduler  # noqa: F401 - their old home
 
 logger = logging.getLogger(__name__)
 
-# Scheduler names a recipe may carry, as A1111 users know them.
-SCHEDULERS: dict[str, tuple[str, dict]] = {
-    "euler": ("EulerDiscreteScheduler", {}),
-    "euler_a": ("EulerAncestralDiscreteScheduler", {}),
-    "ddim": ("DDIMScheduler", {}),
-    "dpmpp_2m": ("DPMSolverMultistepScheduler", {}),
-    "dpmpp_2m_karras": ("DPMSolverMultistepScheduler", {"use_karras_sigmas": True}),
-    "unipc": ("UniPCMultistepScheduler", {}),
-    "lms": ("LMSDiscreteScheduler", {}),
-    "pndm": ("PNDMScheduler", {}),
-}
 GPU_HEADROOM = 1.25  # weights times this must fit in free memory, else offload
-FLOW_FAMILIES = (Family.sd3, Family.flux)
-PREVIEW_INTERVAL_S = 0.25  # at most four previews a second; the first step always shows
 
 
 def pick_device(requested: str | None) -> torch.device:
@@ -74,12 +69,20 @@ class _Loaded:
     family: Family
     offloaded: bool = False
     adapters: dict[str, str] = field(default_factory=dict)  # LoRA path -> adapter name
+    levers: tuple[str, ...] = ()  # the speed levers applied (acceleration.accelerate)
+    mega_cache: Path | None = None  # where its compiled kernels are saved
+    shapes: set = field(default_factory=set)  # (size, batch) rendered compiled; a new one saves kernels
+
+    @property
+    def compiled(self) -> bool:
+        return any(lever.startswith("compile=") for lever in self.levers)
 
 
 class DiffusersEngine:
     """Frames from the user's diffusion models; see `render`."""
 
     name = "diffusers"
+    batchable = staticmethod(batchable)  # for the job runner: may two requests share render_batch?
 
     def __init__(
         self,
@@ -90,10 +93,18 @@ class DiffusersEngine:
         configs: Mapping[str, str] | None = None,
         previews: Mapping[str, str] | None = None,
         cache_size: int = 2,
+        acceleration: Acceleration | None = None,
+        compile_cache_dir: Path | None = None,
     ) -> None:
         """`configs`: family -> diffusers folder whose configs single-file checkpoints
-        of that family borrow. `previews`: family -> TAESD decoder for live previews."""
+        of that family borrow. `previews`: family -> TAESD decoder for live previews
+        (and draft frames). `acceleration`: the speed levers, default_for(device) when
+        None; raises EngineError for one this machine cannot give. `compile_cache_dir`:
+        where compiled kernels are kept (compiling.default_cache_dir when None)."""
         self.device = pick_device(device)
+        self.acceleration = acceleration or default_for(self.device)
+        check_supported(self.acceleration, self.device)
+        self.compile_cache_dir = compile_cache_dir
         self.allow_network = allow_network
         self.allow_pickle = allow_pickle
         self.configs = dict(configs or {})
@@ -105,14 +116,10 @@ class DiffusersEngine:
         self._sources: dict[str, ModelSource] = {}  # checked, not yet loaded
 
     def dtype_for(self, family: Family) -> torch.dtype:
-        """fp32 on the CPU; fp16 for UNet models on a GPU; bf16 for the flow-matching
-        transformers (SD3, FLUX), which overflow in fp16, or fp32 where bf16 is missing."""
-        if self.device.type == "cpu":
-            return torch.float32
-        if family in FLOW_FAMILIES:
-            bf16 = self.device.type == "cuda" and torch.cuda.is_bf16_supported()
-            return torch.bfloat16 if bf16 else torch.float32
-        return torch.float16
+        """The weights' dtype, as the precision lever says (acceleration.precision_dtype):
+        by default fp32 on the CPU, bf16 on a GPU with bf16 (fp16 without), and never fp16
+        for the flow-matching transformers (SD3, FLUX), which overflow in it."""
+        return precision_dtype(self.acceleration, self.device, family)
 
     def check(self, model: str) -> Family:
         """`model`'s family, or EngineError now if it cannot be loaded (missing, damaged,
@@ -148,7 +155,7 @@ class DiffusersEngine:
         loaded = _Loaded(pipe, family)
         if self.device.type == "cuda" and not self._fits(pipe):
             self._offload(loaded)
-            return loaded
+            return self._accelerate(loaded)
         try:
             pipe.to(self.device)
         except torch.OutOfMemoryError:
@@ -159,6 +166,16 @@ class DiffusersEngine:
             pipe.to("cpu")
             self._release()
             self._offload(loaded)
+        return self._accelerate(loaded)
+
+    def _accelerate(self, loaded: _Loaded) -> _Loaded:
+        cache_dir = None
+        if self.acceleration.compile != "off" and self.acceleration.compile_cache:
+            cache_dir = self.compile_cache_dir or compiling.default_cache_dir(Path.home(), os.environ)
+        loaded.levers = accelerate(loaded.pipe, loaded.family, self.acceleration, self.device, cache_dir)
+        if "compile_cache" in loaded.levers and loaded.compiled:
+            model = denoiser(loaded.pipe)
+            loaded.mega_cache = compiling.mega_cache_path(cache_dir, model, self.acceleration.text(), self.device)
         return loaded
 
     def _fits(self, pipe) -> bool:
@@ -174,8 +191,14 @@ class DiffusersEngine:
             self._evict()
 
     def _offload(self, loaded: _Loaded) -> None:
+        self._uncompile(loaded)  # compiled graphs and offload hooks do not mix
         loaded.pipe.enable_model_cpu_offload(device=self.device)
         loaded.offloaded = True
+
+    def _uncompile(self, loaded: _Loaded) -> None:
+        compiling.uncompile(denoiser(loaded.pipe))
+        loaded.levers = tuple(lever for lever in loaded.levers if not lever.startswith("compile"))
+        loaded.mega_cache = None
 
     def _evict(self) -> None:
         if self._models:
@@ -197,7 +220,10 @@ class DiffusersEngine:
                 allow_pickle=self.allow_pickle, config=self.configs.get(f"controlnet-{loaded.family.value}"),
             )
             # An offloaded model's ControlNet is moved on and off the GPU with it.
-            self._controlnets[key] = net if loaded.offloaded else net.to(self.device)
+            if not loaded.offloaded:
+                net = net.to(self.device)
+                accelerate_module(net, self.acceleration)
+            self._controlnets[key] = net
             while len(self._controlnets) > 4:
                 self._controlnets.popitem(last=False)
         self._controlnets.move_to_end(key)
@@ -235,12 +261,27 @@ class DiffusersEngine:
 
     def render(self, request: FrameRequest, context: RenderContext) -> FrameResult:
         """Make the frame; raises Cancelled between steps, EngineError for the user."""
+        return FrameResult(image=self._render([request], context)[0], request=request)
+
+    def render_batch(self, requests: Sequence[FrameRequest], context: RenderContext) -> list[FrameResult]:
+        """Frames for requests that differ only in seed (variations), in one pipeline call
+        when the batch_variations lever is on: each image is the one `render` makes for
+        its seed, within float rounding. Progress, previews (of the first image) and
+        cancel work as in `render`, for the whole batch. Raises ValueError for requests
+        that differ in more than seed, Cancelled and EngineError as `render`."""
+        check_batch(requests)
+        if not self.acceleration.batch_variations:
+            return [self.render(request, context) for request in requests]
+        return [FrameResult(image=image, request=r) for image, r in zip(self._render(requests, context), requests)]
+
+    def _render(self, requests: Sequence[FrameRequest], context: RenderContext) -> list[Image.Image]:
+        request = requests[0]
         if request.mode is Mode.controlled and any(not c.model for c in request.controls):
             raise EngineError("controlled mode needs a ControlNet model for every control image")
         loaded = self._model(request.model)
         context.check_cancelled()
         try:
-            return FrameResult(image=self._generate(loaded, request, context), request=request)
+            return self._generate(loaded, requests, context)
         except torch.OutOfMemoryError as exc:
             if loaded.offloaded:
                 raise EngineError(
@@ -252,107 +293,78 @@ class DiffusersEngine:
             del self._models[key]
         self._release()
         self._offload(loaded)
-        return FrameResult(image=self._generate(loaded, request, context), request=request)
+        return self._generate(loaded, requests, context)
 
-    def _generate(self, loaded: _Loaded, request: FrameRequest, context: RenderContext) -> Image.Image:
+    def _generate(self, loaded: _Loaded, requests: Sequence[FrameRequest], context: RenderContext) -> list[Image.Image]:
+        request = requests[0]
+        set_qkv_fusion(denoiser(loaded.pipe), not request.loras)  # LoRAs live in the layers fusion bypasses
+        if "fp8" in loaded.levers and request.loras:
+            raise EngineError("LoRAs cannot be applied to a model running in fp8; turn the fp8 lever off")
         apply_loras(loaded.pipe, loaded.adapters, loaded.family, request.loras, allow_pickle=self.allow_pickle)
         pipe = self._mode_pipeline(loaded, request)
         multiple = 16 if loaded.family in (Family.sd3, Family.flux) else 8
         size = (_round_to(request.width, multiple), _round_to(request.height, multiple))
+        if loaded.compiled:
+            size = compiling.bucketed(*size)  # few shapes, few compiled graphs
+        draft = self._draft_decoder(loaded.family)
         arguments = dict(
             prompt=request.prompt,
             negative_prompt=request.negative_prompt or None,
             num_inference_steps=request.steps,
             guidance_scale=request.guidance,
-            generator=torch.Generator("cpu").manual_seed(request.seed),
+            num_images_per_prompt=len(requests),
+            generator=generators(requests),
             width=size[0],
             height=size[1],
-            callback_on_step_end=self._step_callback(loaded.family, request.steps, context),
+            callback_on_step_end=modes.step_callback(self._preview_decoder(loaded.family), loaded.family, request.steps, context),
             callback_on_step_end_tensor_inputs=["latents"],
-            output_type="pil",
+            output_type="latent" if draft is not None else "pil",
         )
         accepted = inspect.signature(pipe.__call__).parameters
-        for name, value in self._mode_arguments(request, context, size).items():
+        for name, value in modes.mode_arguments(request, context, size).items():
             if name == "image" and "control_image" in accepted and request.mode is Mode.controlled:
                 name = "control_image"  # SD3 and FLUX ControlNet pipelines
             if name not in accepted:
                 raise EngineError(f"{request.mode.value} is not available for {loaded.family.value} models ({type(pipe).__name__})")
             arguments[name] = value
+        result = self._call(loaded, pipe, {k: v for k, v in arguments.items() if k in accepted}, requests)
+        images = decode_draft(result.images, draft) if draft is not None else list(result.images)
+        if loaded.mega_cache is not None and (size, len(requests)) not in loaded.shapes:
+            loaded.shapes.add((size, len(requests)))  # a new shape compiled: keep its kernels
+            compiling.save_mega_cache(loaded.mega_cache)
+        wanted = (request.width, request.height)
+        return [image if image.size == wanted else image.resize(wanted, Image.Resampling.LANCZOS) for image in images]
+
+    def _call(self, loaded: _Loaded, pipe, arguments: dict, requests: Sequence[FrameRequest]):
+        """The pipeline call. A compiled model that fails to compile (no C compiler, an
+        unsupported op) goes back to eager, and the frame is made again from fresh
+        generators (the failed attempt drew its noise from the first ones)."""
         try:
             with torch.inference_mode():
-                result = pipe(**{k: v for k, v in arguments.items() if k in accepted})
+                return pipe(**arguments)
         except (Cancelled, EngineError, torch.OutOfMemoryError):
             raise
         except (RuntimeError, ValueError, TypeError) as exc:
-            raise EngineError(f"generation failed: {exc}") from exc
-        image = result.images[0]
-        if image.size != (request.width, request.height):
-            image = image.resize((request.width, request.height), Image.Resampling.LANCZOS)
-        return image
+            if not (loaded.compiled and compiling.is_compile_failure(exc)):
+                raise EngineError(f"generation failed: {exc}") from exc
+            logger.warning("compiling %s failed, running it uncompiled: %s", type(denoiser(pipe)).__name__, exc)
+        self._uncompile(loaded)  # outside the handler, so the failed attempt can be freed
+        return self._call(loaded, pipe, {**arguments, "generator": generators(requests)}, requests)
+
+    def _draft_decoder(self, family: Family):
+        """The TAESD that decodes draft frames, or None for the VAE (draft off, no TAESD
+        configured, or a family TAESD cannot read as the pipeline leaves its latents)."""
+        if not self.acceleration.draft or family not in DRAFT_FAMILIES:
+            return None
+        return self._preview_decoder(family)
 
     def _mode_pipeline(self, loaded: _Loaded, request: FrameRequest):
-        import diffusers
-
-        base = loaded.pipe
-        if request.mode is Mode.controlled:
-            nets = [self._controlnet(c.model, loaded) for c in request.controls]
-            multi = {Family.sd3: "SD3MultiControlNetModel", Family.flux: "FluxMultiControlNetModel"}
-            net = nets[0] if len(nets) == 1 else getattr(diffusers, multi.get(loaded.family, "MultiControlNetModel"))(nets)
-            pipe = diffusers.AutoPipelineForText2Image.from_pipe(base, controlnet=net)
-        elif request.mode is Mode.img2img:
-            pipe = diffusers.AutoPipelineForImage2Image.from_pipe(base)
-        elif request.mode is Mode.inpaint:
-            pipe = diffusers.AutoPipelineForInpainting.from_pipe(base)
-        else:
-            pipe = diffusers.AutoPipelineForText2Image.from_pipe(base)
-        pipe.scheduler = _scheduler(base.scheduler, request.scheduler, loaded.family)
-        pipe.set_progress_bar_config(disable=True)
-        if loaded.offloaded and pipe is not base:
+        nets = [self._controlnet(c.model, loaded) for c in request.controls] if request.mode is Mode.controlled else []
+        pipe = modes.mode_pipeline(loaded.pipe, loaded.family, request.mode, nets)
+        pipe.scheduler = _scheduler(loaded.pipe.scheduler, request.scheduler, loaded.family)
+        if loaded.offloaded and pipe is not loaded.pipe:
             pipe.enable_model_cpu_offload(device=self.device)
         return pipe
-
-    def _mode_arguments(self, request: FrameRequest, context: RenderContext, size: tuple[int, int]) -> dict:
-        def image(digest: str, mode: str = "RGB") -> Image.Image:
-            try:
-                picture = decode_image(context.media(digest), mode)
-            except (KeyError, OSError) as exc:
-                raise EngineError(f"image {digest[:12]} is missing from the project's media") from exc
-            except ValueError as exc:
-                raise EngineError(f"image {digest[:12]}: {exc}") from exc
-            return picture.resize(size, Image.Resampling.LANCZOS) if picture.size != size else picture
-
-        if request.mode is Mode.controlled:
-            controls = [image(c.image) for c in request.controls]
-            scales = [c.strength for c in request.controls]
-            return {
-                "image": controls[0] if len(controls) == 1 else controls,
-                "controlnet_conditioning_scale": scales[0] if len(scales) == 1 else scales,
-            }
-        if request.mode is Mode.img2img:
-            return {"image": image(request.init_image), "strength": request.strength}
-        if request.mode is Mode.inpaint:
-            return {"image": image(request.init_image), "mask_image": image(request.mask, "L"), "strength": request.strength}
-        return {}
-
-    def _step_callback(self, family: Family, steps: int, context: RenderContext):
-        decoder = self._preview_decoder(family)
-        last_preview: float | None = None
-
-        def on_step_end(pipe, step: int, _timestep, tensors: dict) -> dict:
-            nonlocal last_preview
-            context.on_progress(step + 1, getattr(pipe, "num_timesteps", None) or steps)
-            latents = tensors.get("latents")
-            now = time.monotonic()
-            due = last_preview is None or now - last_preview >= PREVIEW_INTERVAL_S
-            if latents is not None and latents.ndim == 4 and due:
-                # Reading latents back waits for the GPU, so previews are rationed.
-                last_preview = now
-                preview = previews.decode_tiny(latents, decoder) if decoder is not None else previews.approximate(latents, family)
-                context.on_preview(preview)
-            context.check_cancelled()
-            return tensors
-
-        return on_step_end
 
     # -- environments: wide and 360° pictures in overlapping windows (panorama.py) ---
 
@@ -369,22 +381,9 @@ class DiffusersEngine:
         panorama.check_family(self.check(request.model))  # before loading a model it cannot use
         loaded = self._model(request.model)
         apply_loras(loaded.pipe, loaded.adapters, loaded.family, (), allow_pickle=self.allow_pickle)  # none left on
+        set_qkv_fusion(denoiser(loaded.pipe), True)
         scheduler = _scheduler(loaded.pipe.scheduler, request.scheduler, loaded.family)
         return panorama.Model(loaded.pipe, loaded.family, scheduler, self._preview_decoder(loaded.family))
-
-
-def _scheduler(current, name: str, family: Family):
-    """A fresh scheduler for one render: the model's own, or the one the recipe names."""
-    if not name:
-        return type(current).from_config(current.config)
-    if family in FLOW_FAMILIES:
-        raise EngineError(f"{family.value} models use their own flow-matching scheduler; leave the scheduler unset")
-    if name not in SCHEDULERS:
-        raise EngineError(f"unknown scheduler {name!r}; expected one of: {', '.join(SCHEDULERS)}")
-    import diffusers
-
-    class_name, extra = SCHEDULERS[name]
-    return getattr(diffusers, class_name).from_config(current.config, **extra)
 
 
 def _family_of(pipe) -> Family:
