@@ -58,8 +58,14 @@ SHAPES = {
 }
 
 
-def build(shape: str, folder: Path, dtype: torch.dtype) -> Path:
-    """Save a random-weight pipeline of `shape` as a diffusers folder; returns it."""
+def build(shape: str, folder: Path, dtype: torch.dtype, device: str = "cpu") -> Path:
+    """Save a random-weight pipeline of `shape` as a diffusers folder; returns it.
+    `device` is where the weights are drawn: on a GPU, SDXL's take seconds, not a minute."""
+    with torch.device(device):
+        return _build(shape, folder, dtype)
+
+
+def _build(shape: str, folder: Path, dtype: torch.dtype) -> Path:
     from diffusers import AutoencoderKL, DDIMScheduler, StableDiffusionPipeline, StableDiffusionXLPipeline, UNet2DConditionModel
     from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
 
@@ -93,5 +99,5 @@ def build(shape: str, folder: Path, dtype: torch.dtype) -> Path:
             vae=vae, text_encoder=encoders[0], tokenizer=tokenizer, unet=unet, scheduler=scheduler,
             safety_checker=None, feature_extractor=None, requires_safety_checker=False,
         )
-    pipe.save_pretrained(folder, safe_serialization=True)
+    pipe.to("cpu").save_pretrained(folder, safe_serialization=True)
     return folder

@@ -3,25 +3,33 @@
 Every job ends in exactly one final state. A failed job carries its error and the
 queue goes on. Listener callbacks run on the worker thread; a UI forwards them to
 its own thread, and the thread that owns the database writes the results.
+
+Variations batch: when the engine of the job taken next has `render_batch`, up to
+three more queued jobs of the same priority whose requests differ from it only in
+seed run with it in one call (four images cost far less than four calls on a GPU).
+Each job of a batch keeps its own events, result and final state.
 """
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import itertools
 import logging
 import threading
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, Protocol
 
 from PIL import Image
 
-from .base import Cancelled, Engine, FrameResult, RenderContext
+from .base import Cancelled, Engine, EngineError, FrameResult, RenderContext
 from .request import FrameRequest
 
 logger = logging.getLogger(__name__)
+
+MAX_BATCH = 4  # jobs in one batched call: the leader and up to three variations of it
 
 
 class JobState(StrEnum):
@@ -73,7 +81,8 @@ class _Silent:
 
 
 class JobRunner:
-    """Runs jobs one at a time, highest priority first, then in submission order."""
+    """Runs jobs one at a time (or one batch of variations at a time), highest
+    priority first, then in submission order."""
 
     def __init__(
         self,
@@ -85,10 +94,15 @@ class JobRunner:
         self._media = media
         self._listener = listener or _Silent()
         self._queue: list[tuple[int, int, Job]] = []
+        # Queued jobs of batching engines by request-but-seed, in submission order;
+        # emptied lazily, like the heap.
+        self._variations: dict[Hashable, list[Job]] = {}
         self._ids = itertools.count(1)
         self._lock = threading.Condition()
         self._stopping = False
-        self._running: Job | None = None
+        self._held = 0  # callers inside `holding()`
+        self._running: list[Job] = []
+        self._running_cancel = threading.Event()  # the running render's; set when no job wants it
         self._thread = threading.Thread(target=self._work, name="previz-engine", daemon=True)
         self._thread.start()
 
@@ -108,17 +122,37 @@ class JobRunner:
             ended = self._stopping and self._settle(job, JobState.cancelled)
             if not ended:
                 heapq.heappush(self._queue, (-job.priority, job.id, job))
+                if _batches(self._engines[request.engine]):
+                    self._variations.setdefault(_variation_key(request), []).append(job)
                 self._lock.notify()
         if ended:
             self._announce_end(job)
         return job
 
+    @contextlib.contextmanager
+    def holding(self) -> Iterator[None]:
+        """Keep the worker from taking a new job while the caller queues several, so
+        variations queued together are batched together. A running job runs on."""
+        with self._lock:
+            self._held += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._held -= 1
+                self._lock.notify()
+
     def cancel(self, job: Job) -> None:
-        """Cancel a queued job now, or a running one at its next step."""
+        """Cancel a queued job now, or a running one at its next step. A job of a running
+        batch ends alone; the batch stops only when every job of it is cancelled."""
         job.cancel_event.set()
         with self._lock:
             # Its heap entry stays behind; the worker skips entries of jobs no longer queued.
             ended = job.state is JobState.queued and self._settle(job, JobState.cancelled)
+            if ended:
+                self._forget_variation(job)
+            if job in self._running and all(j.cancel_event.is_set() for j in self._running):
+                self._running_cancel.set()
         if ended:
             self._announce_end(job)
 
@@ -135,18 +169,19 @@ class JobRunner:
         return True
 
     def cancel_all(self) -> None:
-        """Cancel every queued job now (one pass) and the running one at its next step."""
+        """Cancel every queued job now (one pass) and the running ones at their next step."""
         with self._lock:
             cancelled = [job for _, _, job in self._queue if job.state is JobState.queued]
             self._queue.clear()
+            self._variations.clear()
             for job in cancelled:
                 job.cancel_event.set()
             cancelled = [job for job in cancelled if self._settle(job, JobState.cancelled)]
-            running = self._running
+            running = list(self._running)
         for job in cancelled:
             self._announce_end(job)
-        if running is not None:
-            self.cancel(running)
+        for job in running:
+            self.cancel(job)
 
     def shutdown(self, cancel: bool = True, timeout: float | None = None) -> None:
         """Stop taking jobs; cancel what is left (or let it finish) and join the worker."""
@@ -161,22 +196,60 @@ class JobRunner:
         while True:
             with self._lock:
                 while True:
-                    while not self._queue and not self._stopping:
+                    while (not self._queue or self._held) and not self._stopping:
                         self._lock.wait()
                     if not self._queue:
                         return
                     entry = heapq.heappop(self._queue)
                     if _is_current(entry):
                         break
-                job = entry[2]
-                self._running = job
-                job.state = JobState.running
-            self._tell("job_changed", job)
+                jobs = [entry[2], *self._take_variations(entry[2])]
+                for job in jobs:
+                    job.state = JobState.running
+                self._running = jobs
+                self._running_cancel = jobs[0].cancel_event if len(jobs) == 1 else threading.Event()
+            for job in jobs:
+                self._tell("job_changed", job)
             try:
-                self._run(job)
+                if len(jobs) == 1:
+                    self._run(jobs[0])
+                else:
+                    self._run_batch(jobs)
             finally:
                 with self._lock:
-                    self._running = None
+                    self._running = []
+
+    def _take_variations(self, leader: Job) -> list[Job]:
+        """Up to MAX_BATCH - 1 queued jobs to render with `leader` in one call: the first,
+        in queue order, of its priority whose requests differ from its only in seed and
+        that its engine agrees to batch. The caller holds the lock."""
+        engine = self._engines[leader.request.engine]
+        if not _batches(engine):
+            return []
+        key = _variation_key(leader.request)
+        queued = [job for job in self._variations.get(key, ()) if job.state is JobState.queued and job is not leader]
+        if queued:
+            self._variations[key] = queued
+        else:
+            self._variations.pop(key, None)
+        agrees = getattr(engine, "batchable", None)
+        taken: list[Job] = []
+        for job in queued:
+            if len(taken) == MAX_BATCH - 1:
+                break
+            # Same priority only: a variation never overtakes a more urgent job.
+            if job.priority == leader.priority and _agrees(agrees, leader.request, job.request):
+                taken.append(job)
+        return taken
+
+    def _forget_variation(self, job: Job) -> None:
+        """Drop a job that left the queue from its variations list. The caller holds the lock."""
+        key = _variation_key(job.request)
+        variations = self._variations.get(key)
+        if variations is not None and job in variations:
+            variations.remove(job)
+            if not variations:
+                del self._variations[key]
 
     def _run(self, job: Job) -> None:
         def progress(step: int, total: int) -> None:
@@ -192,18 +265,63 @@ class JobRunner:
             context.media = self._media
         try:
             context.check_cancelled()
-            job.result = self._engines[job.request.engine].render(job.request, context)
+            result = self._engines[job.request.engine].render(job.request, context)
         except Cancelled:
             self._end(job, JobState.cancelled)
         except BaseException as exc:  # noqa: BLE001 - a failed job must not stop the queue
-            job.error = str(exc) or type(exc).__name__
-            self._end(job, JobState.failed)
+            self._end(job, JobState.failed, error=str(exc) or type(exc).__name__)
         else:
-            self._end(job, JobState.finished)
+            self._end(job, JobState.finished, result)
 
-    def _end(self, job: Job, state: JobState) -> None:
+    def _run_batch(self, jobs: list[Job]) -> None:
+        """Render `jobs` in one `render_batch` call. A job cancelled meanwhile ends at the
+        next step on its own; the call is cancelled once every job is."""
+
+        def wanted() -> list[Job]:
+            for job in jobs:
+                if job.cancel_event.is_set():
+                    self._end(job, JobState.cancelled)
+            return [job for job in jobs if job.state is JobState.running]
+
+        def progress(step: int, total: int) -> None:
+            for job in wanted():
+                job.step, job.total = step, total
+                self._tell("job_progress", job, step, total)
+
+        def preview(image: Image.Image | Sequence[Image.Image]) -> None:
+            # One picture for the whole batch, or one per request in request order.
+            images = list(image) if isinstance(image, list | tuple) else [image] * len(jobs)
+            for job, picture in zip(jobs, images, strict=False):
+                if job.state is JobState.running and not job.cancel_event.is_set():
+                    self._tell("job_preview", job, picture)
+
+        context = RenderContext(on_progress=progress, on_preview=preview, cancel_event=self._running_cancel)
+        if self._media is not None:
+            context.media = self._media
+        engine = self._engines[jobs[0].request.engine]
+        try:
+            context.check_cancelled()
+            results = list(engine.render_batch([job.request for job in jobs], context))
+            if len(results) != len(jobs):
+                raise EngineError(f"the engine made {len(results)} frames for a batch of {len(jobs)}")
+        except Cancelled:
+            for job in jobs:
+                self._end(job, JobState.cancelled)
+        except BaseException as exc:  # noqa: BLE001 - a failed batch must not stop the queue
+            for job in jobs:
+                self._end(job, JobState.failed, error=str(exc) or type(exc).__name__)
+        else:
+            for job, result in zip(jobs, results, strict=True):
+                cancelled = job.cancel_event.is_set()
+                self._end(job, JobState.cancelled if cancelled else JobState.finished, None if cancelled else result)
+
+    def _end(self, job: Job, state: JobState, result: FrameResult | None = None, error: str = "") -> None:
+        """Give `job` its final state with its result or error, unless it has one already."""
         with self._lock:
-            settled = self._settle(job, state)
+            settled = job.state not in FINAL
+            if settled:
+                job.result, job.error = result, error
+                self._settle(job, state)
         if settled:
             self._announce_end(job)
 
@@ -239,3 +357,27 @@ def _is_current(entry: tuple[int, int, Job]) -> bool:
     instead of rebuilding the heap, and so does prioritize: a job's new entry has a
     higher priority than its old ones, so those surface only after it has left the queue."""
     return entry[2].state is JobState.queued
+
+
+def _batches(engine: Engine) -> bool:
+    """Whether `engine` renders variations in one call: it has `render_batch`, and its
+    acceleration settings, if it has any, leave `batch_variations` on."""
+    if not callable(getattr(engine, "render_batch", None)):
+        return False
+    return bool(getattr(getattr(engine, "acceleration", None), "batch_variations", True))
+
+
+def _variation_key(request: FrameRequest) -> Hashable:
+    """What variations of one request share: everything but the seed."""
+    return replace(request, seed=0)
+
+
+def _agrees(batchable: Callable[[FrameRequest, FrameRequest], bool] | None, a: FrameRequest, b: FrameRequest) -> bool:
+    """The engine's own say on batching `a` with `b` (say, only txt2img); yes without one."""
+    if batchable is None:
+        return True
+    try:
+        return bool(batchable(a, b))
+    except Exception:  # a doubtful pair renders alone; the queue goes on
+        logger.exception("the engine could not tell whether two requests batch")
+        return False

@@ -304,14 +304,16 @@ class GenerationQueue(QObject):
         if self._runner is None:
             self._runner = JobRunner(self._engines.stand_ins(), media=self._state.folder.media.read, listener=self._listener)
         ids = []
-        for order in orders:
-            try:
-                job = self._runner.submit(order.request, order.priority, tag=order.shot_id)
-            except (ValueError, RuntimeError) as exc:
-                self._state.report_error(f"Cannot queue {order.label}: {exc}")
-                break
-            self._jobs[job.id] = _Tracked(job, QueueEntry(job.id, order.shot_id, order.label, parent_take_id=order.parent_take_id), order.priority)
-            ids.append(job.id)
+        with self._runner.holding():  # variations queued together render as one batch
+            for order in orders:
+                try:
+                    job = self._runner.submit(order.request, order.priority, tag=order.shot_id)
+                except (ValueError, RuntimeError) as exc:
+                    self._state.report_error(f"Cannot queue {order.label}: {exc}")
+                    break
+                entry = QueueEntry(job.id, order.shot_id, order.label, parent_take_id=order.parent_take_id)
+                self._jobs[job.id] = _Tracked(job, entry, order.priority)
+                ids.append(job.id)
         if ids:
             self._counts[JobState.queued] += len(ids)
             self.jobs_added.emit(ids)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -199,10 +199,24 @@ class _StandIn:
         self.name, self._engines = name, engines
 
     def render(self, request: FrameRequest, context: RenderContext) -> FrameResult:
+        return self._engine().render(request, context)
+
+    def render_batch(self, requests: list[FrameRequest], context: RenderContext) -> list[FrameResult]:
+        return self._engine().render_batch(requests, context)
+
+    def batchable(self, a: FrameRequest, b: FrameRequest) -> bool:
+        """Whether the engine chosen now renders `a` and `b` in one call (variations)."""
+        engine = self._engines.current.get(self.name)
+        if not callable(getattr(engine, "render_batch", None)):
+            return False
+        acceleration = getattr(engine, "acceleration", None)
+        return getattr(acceleration, "batch_variations", True) and replace(a, seed=b.seed) == b
+
+    def _engine(self):
         engine = self._engines.current.get(self.name)
         if engine is None:
             raise EngineError(f"the {self.name} engine is not chosen in Engine settings")
-        return engine.render(request, context)
+        return engine
 
 
 class WorkerListener:

@@ -2,14 +2,20 @@
 when it is slow, once per settings that decide it. Scripted engines, no model."""
 
 import threading
+from dataclasses import replace
+from types import SimpleNamespace
 
 import pytest
+from PIL import Image
 
-from previz_app.engine.base import EngineError
+from previz_app.engine.base import EngineError, FrameResult
 from previz_app.engine.frames import TRAINED_SIDE, frame_size
+from previz_app.engine.jobs import JobRunner
+from previz_app.engine.request import FrameRequest
 from previz_app.store import shots
 from previz_app.ui import queue_engines
 from previz_app.ui.queue import GenerationQueue
+from previz_app.ui.queue_engines import _StandIn
 from previz_app.ui.queue_view import QueueView
 from previz_app.ui.services import EngineSettings
 
@@ -189,3 +195,35 @@ def test_a_load_that_ends_after_the_settings_changed_or_after_shutdown_queues_no
     assert services.pool.waitForDone(10_000)
     qtbot.wait(50)
     assert [entry.job_id for entry in queue.entries()] == [blocking_job] and len(errors) == 1
+
+
+def test_the_stand_in_batches_variations_only_for_an_engine_that_renders_batches():
+    class Batching:
+        acceleration = SimpleNamespace(batch_variations=True)
+
+        def __init__(self):
+            self.calls = []
+
+        def render(self, request, context):
+            self.calls.append([request.seed])
+            return FrameResult(Image.new("RGB", (8, 8)), request)
+
+        def render_batch(self, requests, context):
+            self.calls.append([request.seed for request in requests])
+            return [FrameResult(Image.new("RGB", (8, 8)), request) for request in requests]
+
+    engine = Batching()
+    holder = SimpleNamespace(current={"diffusers": engine})
+    stand_in = _StandIn("diffusers", holder)
+    one = FrameRequest(64, 64, engine="diffusers", model="m", seed=1)
+    assert stand_in.batchable(one, one.variation(1)) and not stand_in.batchable(one, replace(one, steps=3))
+    runner = JobRunner({"diffusers": stand_in})
+    with runner.holding():
+        jobs = [runner.submit(one.variation(i)) for i in range(4)]
+    assert all(job.wait(10) for job in jobs)
+    runner.shutdown()
+    assert engine.calls == [[1, 2, 3, 4]]
+    engine.acceleration.batch_variations = False
+    assert not stand_in.batchable(one, one.variation(1))
+    holder.current = {"diffusers": SimpleNamespace(render=engine.render)}  # an engine without batches
+    assert not stand_in.batchable(one, one.variation(1))
