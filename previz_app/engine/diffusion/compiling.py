@@ -61,6 +61,9 @@ def default_cache_dir(home: Path, environ: Mapping[str, str]) -> Path:
 # -- compiling -----------------------------------------------------------------------------
 
 
+RECOMPILE_LIMIT = 64  # graphs per compiled block class
+
+
 def compile_model(model: torch.nn.Module, scope: str, mode: str | None = None, backend: str | Callable = "inductor") -> int:
     """Compile `model` in place: `scope` "regional" (its repeated blocks; the whole model
     when it has none) or "full". `mode` is torch.compile's ("reduce-overhead" for CUDA
@@ -70,6 +73,12 @@ def compile_model(model: torch.nn.Module, scope: str, mode: str | None = None, b
     targets = [m for m in model.modules() if type(m).__name__ in names] if scope == "regional" else []
     if scope == "regional" and not targets:
         logger.info("%s has no repeated blocks to compile; compiling it whole", type(model).__name__)
+    # Every block of one class shares one code object, so its widths, the LoRA
+    # (unfused) and guidance-free variants and a second model all count against one
+    # recompile limit; torch's 8 is hit by an ordinary session.
+    import torch._dynamo.config
+
+    torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, RECOMPILE_LIMIT)
     options: dict = {"fullgraph": True, "backend": backend}
     if mode:
         options["mode"] = mode
@@ -98,7 +107,7 @@ def is_compile_failure(exc: BaseException) -> bool:
 
     seen = exc
     while seen is not None:
-        if isinstance(seen, torch._dynamo.exc.TorchDynamoException):
+        if isinstance(seen, torch._dynamo.exc.TorchDynamoException | torch._dynamo.exc.FailOnRecompileLimitHit):
             return True
         seen = seen.__cause__ or seen.__context__
     return False

@@ -32,9 +32,7 @@ from .acceleration import batchable, precision_dtype, set_qkv_fusion
 from .adapters import apply_loras
 from .batching import check_batch, generators
 from .drafts import DRAFT_FAMILIES, decode_draft
-from .loading import (
-    FAMILY_OF_PIPELINE, ModelSource, load_controlnet, load_pipeline, load_taesd, resolve_model,
-)
+from .loading import FAMILY_OF_PIPELINE, ModelSource, load_controlnet, load_pipeline, load_taesd, resolve_model
 from .schedulers import SCHEDULERS, fresh_scheduler as _scheduler  # noqa: F401 - their old home
 
 logger = logging.getLogger(__name__)
@@ -283,12 +281,16 @@ class DiffusersEngine:
         try:
             return self._generate(loaded, requests, context)
         except torch.OutOfMemoryError as exc:
-            if loaded.offloaded:
+            one_by_one = len(requests) > 1  # a batch too big is no reason to offload single frames
+            if loaded.offloaded and not one_by_one:
                 raise EngineError(
                     f"out of GPU memory at {request.width}x{request.height} even with offloading; "
                     "try a smaller frame or close other GPU programs"
                 ) from exc
         # Retried outside the handler: the traceback held the failed attempt's tensors.
+        if one_by_one:
+            self._release()
+            return [image for single in requests for image in self._render([single], context)]
         for key in [k for k, v in self._models.items() if v is not loaded]:
             del self._models[key]
         self._release()
@@ -297,9 +299,10 @@ class DiffusersEngine:
 
     def _generate(self, loaded: _Loaded, requests: Sequence[FrameRequest], context: RenderContext) -> list[Image.Image]:
         request = requests[0]
-        set_qkv_fusion(denoiser(loaded.pipe), not request.loras)  # LoRAs live in the layers fusion bypasses
         if "fp8" in loaded.levers and request.loras:
             raise EngineError("LoRAs cannot be applied to a model running in fp8; turn the fp8 lever off")
+        if "fp8" not in loaded.levers:  # quantized weights are never split and joined again
+            set_qkv_fusion(denoiser(loaded.pipe), not request.loras)  # LoRAs live in the layers fusion bypasses
         apply_loras(loaded.pipe, loaded.adapters, loaded.family, request.loras, allow_pickle=self.allow_pickle)
         pipe = self._mode_pipeline(loaded, request)
         multiple = 16 if loaded.family in (Family.sd3, Family.flux) else 8
@@ -344,9 +347,11 @@ class DiffusersEngine:
                 return pipe(**arguments)
         except (Cancelled, EngineError, torch.OutOfMemoryError):
             raise
-        except (RuntimeError, ValueError, TypeError) as exc:
+        except Exception as exc:  # Dynamo's own errors (a recompile limit hit) are not RuntimeErrors
             if not (loaded.compiled and compiling.is_compile_failure(exc)):
-                raise EngineError(f"generation failed: {exc}") from exc
+                if isinstance(exc, RuntimeError | ValueError | TypeError):
+                    raise EngineError(f"generation failed: {exc}") from exc
+                raise
             logger.warning("compiling %s failed, running it uncompiled: %s", type(denoiser(pipe)).__name__, exc)
         self._uncompile(loaded)  # outside the handler, so the failed attempt can be freed
         return self._call(loaded, pipe, {**arguments, "generator": generators(requests)}, requests)

@@ -380,3 +380,43 @@ def test_inductor_compiles_the_tiny_model_and_a_second_process_starts_from_the_c
     hits, misses, second = done.stdout.strip().splitlines()[-1].split()
     print(f"first compiled frame {first:.1f} s; a second process with only the mega-cache {float(second):.1f} s")
     assert int(hits) >= 1 and int(misses) == 0  # every graph came from the saved artifacts
+
+
+def test_a_recompile_limit_hit_also_falls_back_to_eager(tiny_models, plain, caplog, monkeypatch):
+    """Dynamo's FailOnRecompileLimitHit is not a RuntimeError; it must not escape raw."""
+    torch._dynamo.reset()
+    engine, model = _compiled_engine(tiny_models, "eager")
+    assert torch._dynamo.config.recompile_limit >= compiling.RECOMPILE_LIMIT
+    forward = model.pipe.unet.forward
+    hit = []
+
+    def limit_once(*args, **kwargs):
+        if not hit:
+            hit.append(1)
+            raise torch._dynamo.exc.FailOnRecompileLimitHit("recompile_limit reached with fullgraph=True")
+        return forward(*args, **kwargs)
+
+    monkeypatch.setattr(model.pipe.unet, "forward", limit_once)
+    with caplog.at_level(logging.WARNING):
+        image = engine.render(frame(tiny_models.pipeline), RenderContext()).image
+    assert np.array_equal(np.asarray(image), np.asarray(plain()))
+    assert "running it uncompiled" in caplog.text and not model.compiled
+
+
+def test_a_batch_out_of_memory_renders_its_frames_one_by_one_without_offloading(tiny_models, monkeypatch):
+    engine = DiffusersEngine(device="cpu")
+    one = frame(tiny_models.pipeline)
+    alone = [engine.render(one.variation(i), RenderContext()).image for i in range(2)]
+    generate, calls = engine._generate, []
+
+    def short_of_memory(loaded, requests, context):
+        calls.append(len(requests))
+        if len(requests) > 1:
+            raise torch.OutOfMemoryError("CUDA out of memory")
+        return generate(loaded, requests, context)
+
+    monkeypatch.setattr(engine, "_generate", short_of_memory)
+    monkeypatch.setattr(engine, "_offload", lambda loaded: pytest.fail("a batch too big must not offload the model"))
+    results = engine.render_batch([one.variation(i) for i in range(2)], RenderContext())
+    assert calls == [2, 1, 1]
+    assert all(np.array_equal(np.asarray(r.image), np.asarray(a)) for r, a in zip(results, alone, strict=True))
