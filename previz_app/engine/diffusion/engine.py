@@ -32,7 +32,7 @@ from .acceleration import batchable, precision_dtype, set_qkv_fusion
 from .adapters import apply_loras
 from .batching import check_batch, generators
 from .drafts import DRAFT_FAMILIES, decode_draft
-from .loading import FAMILY_OF_PIPELINE, ModelSource, load_controlnet, load_pipeline, load_taesd, resolve_model
+from .loading import ModelSource, family_of, load_controlnet, load_pipeline, load_taesd, resolve_model
 from .schedulers import SCHEDULERS, fresh_scheduler as _scheduler  # noqa: F401 - their old home
 
 logger = logging.getLogger(__name__)
@@ -148,7 +148,7 @@ class DiffusersEngine:
             source, dtype=self.dtype_for(source.family), allow_network=self.allow_network,
             allow_pickle=self.allow_pickle, config=self.configs.get(source.family.value),
         )
-        family = source.family if source.family is not Family.unknown else _family_of(pipe)
+        family = source.family if source.family is not Family.unknown else family_of(pipe)
         pipe.set_progress_bar_config(disable=True)
         loaded = _Loaded(pipe, family)
         if self.device.type == "cuda" and not self._fits(pipe):
@@ -389,14 +389,6 @@ class DiffusersEngine:
         set_qkv_fusion(denoiser(loaded.pipe), True)
         scheduler = _scheduler(loaded.pipe.scheduler, request.scheduler, loaded.family)
         return panorama.Model(loaded.pipe, loaded.family, scheduler, self._preview_decoder(loaded.family))
-
-
-def _family_of(pipe) -> Family:
-    family = FAMILY_OF_PIPELINE.get(type(pipe).__name__, Family.unknown)
-    unet = getattr(pipe, "unet", None)
-    if family is Family.sd1 and unet is not None and unet.config.cross_attention_dim == 1024:
-        return Family.sd2
-    return family
 
 
 def _round_to(side: int, multiple: int) -> int:

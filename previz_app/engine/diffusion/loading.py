@@ -316,3 +316,12 @@ def load_taesd(path: str, *, dtype: torch.dtype, allow_pickle: bool = False):
     if loaded.unexpected_keys or missing:
         raise EngineError(f"{location.name} is not a TAESD decoder")
     return model.to(dtype)
+
+
+def family_of(pipe) -> Family:
+    """A loaded pipeline's family, from its class (SD2 told from SD1 by its text width)."""
+    family = FAMILY_OF_PIPELINE.get(type(pipe).__name__, Family.unknown)
+    unet = getattr(pipe, "unet", None)
+    if family is Family.sd1 and unet is not None and unet.config.cross_attention_dim == 1024:
+        return Family.sd2
+    return family
